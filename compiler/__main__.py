@@ -1,0 +1,7 @@
+"""Allow ``python -m regc``."""
+
+from __future__ import annotations
+
+from .cli import main
+
+main()

@@ -1,0 +1,64 @@
+"""Diagnostics and the errors a user can cause.
+
+Everything a spec or a command line can get wrong is a ``UserError``; the CLI
+catches it once and prints it.  Any other exception is a bug in regc.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Severity(str, enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class Position:
+    """A place in a spec file, 1-based as editors count."""
+
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One finding about a spec, printable as ``FILE:LINE:COL: error: ...``."""
+
+    file: str
+    position: Position
+    severity: Severity
+    message: str
+    code: str | None = None
+
+    def sort_key(self) -> tuple[str, int, int]:
+        return (self.file, self.position.line, self.position.column)
+
+    def format(self) -> str:
+        label = self.severity.value
+        if self.code:
+            label = f"{label}[{self.code}]"
+        pos = self.position
+        return f"{self.file}:{pos.line}:{pos.column}: {label}: {self.message}"
+
+
+class UserError(Exception):
+    """Base of every error a user can cause; never a bug in regc."""
+
+    exit_code = 1
+
+
+class UsageError(UserError):
+    """The command line asks for something impossible: exit status 2."""
+
+    exit_code = 2
+
+
+class SpecError(UserError):
+    """A spec is invalid; carries every diagnostic found in it."""
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        super().__init__(f"{len(diagnostics)} problem(s) in the spec")
+        self.diagnostics = diagnostics

@@ -1,0 +1,1 @@
+"""JSON Schemas: the spec's, exported from the models and committed."""
