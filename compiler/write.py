@@ -75,6 +75,8 @@ def check_out_dir(out_dir: Path) -> None:
     probe = out_dir
     while not probe.exists():
         probe = probe.parent
+    if not probe.is_dir():
+        raise UsageError(f"{probe}: is not a folder, so {out_dir} cannot be made")
     if not os.access(probe, os.W_OK | os.X_OK):
         raise UsageError(f"{probe}: the output folder is not writable")
 
