@@ -23,7 +23,9 @@ fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-status=$(curl --silent --show-error --max-time 10 \
+# -q (first) ignores ~/.curlrc; --noproxy: a LAN registry is reached directly,
+# as the Docker daemon does.
+status=$(curl -q --silent --show-error --max-time 10 --noproxy '*' \
     --header 'Accept: application/json' \
     --output "$work/body" --write-out '%{http_code}' \
     "$url" 2>"$work/error")
@@ -34,20 +36,21 @@ if [ "$code" -ne 0 ]; then
         6) fail "cannot resolve the host name ($reason)" ;;
         7) fail "connection refused: is the registry container running and the port published? ($reason)" ;;
         28) fail "no answer within 10 seconds: a firewall, or the wrong address? ($reason)" ;;
+        52|56) fail "the server closed the connection without an HTTP answer: if it speaks HTTPS only, use https:// ($reason)" ;;
         35) fail "TLS handshake failed: the server may speak plain HTTP, use http:// ($reason)" ;;
         51|58|60|77) fail "the server's certificate is not trusted by this host ($reason)" ;;
         *) fail "curl failed with status $code ($reason)" ;;
     esac
 fi
 
-if grep -q 'HTTP request to an HTTPS server' "$work/body" 2>/dev/null; then
+if grep -qE 'HTTP request to an HTTPS server|plain HTTP request was sent to HTTPS port' "$work/body" 2>/dev/null; then
     fail "the server speaks HTTPS only: use https:// (HTTP $status)"
 fi
 case $status in
     200) ;;
     401) fail "HTTP 401: the registry asks for credentials" ;;
     404) fail "HTTP 404: this is not a Docker registry (v2) API" ;;
-    *) fail "HTTP $status: $(head -c 200 "$work/body")" ;;
+    *) fail "HTTP $status: $(head -c 200 "$work/body" | tr '\r\n' '  ')" ;;
 esac
 
 first=$(tr -d ' \t\r\n' <"$work/body" | head -c 1)

@@ -25,9 +25,10 @@ if ! cmp -s "$here/config.yml" "$config_path"; then
 fi
 
 docker pull "$image"
-if docker inspect --type=container "$container" >/dev/null 2>&1; then
-    echo "run.sh: replacing the existing container $container"
-    docker rm -f "$container" >/dev/null
+# `docker rm -f` on a missing container only fails; unlike `inspect --type`
+# it works on every Docker version.
+if docker rm -f "$container" >/dev/null 2>&1; then
+    echo "run.sh: removed the existing container $container"
 fi
 docker run -d \
     --name "$container" \
