@@ -41,13 +41,34 @@ class Diagnostic:
         if self.code:
             label = f"{label}[{self.code}]"
         pos = self.position
-        return f"{self.file}:{pos.line}:{pos.column}: {label}: {self.message}"
+        line = f"{self.file}:{pos.line}:{pos.column}: {label}: {self.message}"
+        return printable(line)
+
+
+def printable(text: str) -> str:
+    """``text`` on one line, every unprintable character escaped as in Python.
+
+    A spec's keys and values are echoed in messages: a line break would split
+    a diagnostic, an escape sequence would drive the terminal, a
+    bidirectional override would reorder what is shown, and a no-break space
+    would pass for a space.
+    """
+    if text.isprintable():
+        return text
+    return "".join(
+        char if char.isprintable() else char.encode("unicode_escape").decode("ascii")
+        for char in text
+    )
 
 
 class UserError(Exception):
     """Base of every error a user can cause; never a bug in regc."""
 
     exit_code = 1
+
+    def __str__(self) -> str:
+        # Messages name files and values the user chose: keep them on one line.
+        return printable(super().__str__())
 
 
 class UsageError(UserError):

@@ -7,6 +7,7 @@ that still meets a character its format cannot hold literally raises
 
 from __future__ import annotations
 
+import json
 import re
 
 _SH_SAFE = re.compile(r"^[A-Za-z0-9_./:@%+=,-]+$")
@@ -19,7 +20,7 @@ _UNIT_UNSAFE = re.compile(r'[\\\n\r\x00"\']')
 def sh(value: object) -> str:
     """One shell word with the literal text of ``value``."""
     text = str(value)
-    if _SH_SAFE.match(text):
+    if _SH_SAFE.fullmatch(text):
         return text
     if "\x00" in text:
         raise ValueError(f"NUL byte in a shell value: {text!r}")
@@ -42,4 +43,27 @@ def unit_value(value: object) -> str:
     return text.replace("%", "%%")
 
 
-FILTERS = {"sh": sh, "env_value": env_value, "unit_value": unit_value}
+def py(value: object) -> str:
+    """A Python literal (for Python 2.7 and 3) of a string, bool or list of strings."""
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        return json.dumps(list(value))
+    raise ValueError(f"no Python literal for {value!r}")
+
+
+def remote(host: object) -> str:
+    """A host as ssh, scp and rsync take it before ':' (IPv6 in brackets)."""
+    text = str(host)
+    return f"[{text}]" if ":" in text else text
+
+
+FILTERS = {
+    "sh": sh,
+    "env_value": env_value,
+    "unit_value": unit_value,
+    "py": py,
+    "remote": remote,
+}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
 from typing import Any
@@ -38,13 +39,25 @@ _EXPECTED = {
 
 
 def validate(document: Document) -> Spec:
-    """The spec's model, or ``SpecError`` with every problem found."""
+    """The spec's model, or ``SpecError`` with every problem found.
+
+    The loader's own refusals (``document.problems``) come first at their
+    places; a model error at a node the loader already refused is its echo
+    (the refused node reads as empty) and is dropped.
+    """
+    diagnostics: list[Diagnostic] = []
     try:
-        return Spec.model_validate(document.data)
+        spec = Spec.model_validate(document.data)
     except ValidationError as exc:
         diagnostics = [_diagnostic(document, error) for error in exc.errors()]
+    if document.problems:
+        refused = {problem.position for problem in document.problems}
+        echoes = [d for d in diagnostics if d.position in refused]
+        diagnostics = [*document.problems, *(d for d in diagnostics if d not in echoes)]
+    if diagnostics:
         diagnostics.sort(key=Diagnostic.sort_key)
-        raise SpecError(_unique(diagnostics)) from None
+        raise SpecError(_unique(diagnostics))
+    return spec
 
 
 def _unique(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
@@ -76,12 +89,14 @@ def _data_path(data: Any, loc: tuple[int | str, ...]) -> Path_:
 
 
 def _dotted(path: Path_) -> str:
+    """``registry.cors.allow_origins[1]``; odd keys quoted to stay visible."""
     text = ""
     for part in path:
         if isinstance(part, int):
             text += f"[{part}]"
-        else:
-            text += f".{part}" if text else part
+            continue
+        name = part if re.fullmatch(r"[A-Za-z0-9_-]+", part) else f"'{part}'"
+        text += f".{name}" if text else name
     return text
 
 
@@ -111,27 +126,55 @@ def _explain(error: ErrorDetails) -> str:
     given = error.get("input")
     if kind in _EXPECTED:
         got = _TYPE_NAMES.get(type(given), type(given).__name__)
-        hint = ""
-        if kind == "string_type" and isinstance(given, bool | int | float):
-            hint = ": put it in quotes"
-        return f"must be {_EXPECTED[kind]}, not {got}{hint}"
+        return f"must be {_EXPECTED[kind]}, not {got}{_type_hint(kind, given)}"
     if kind == "less_than_equal":
         return f"must be at most {ctx['le']}"
     if kind == "greater_than_equal":
         return f"must be at least {ctx['ge']}"
     if kind == "literal_error":
-        expected = ctx.get("expected", "")
-        hint = ""
-        if isinstance(given, bool):
-            hint = " (YAML reads a bare yes/no/on/off as a boolean: quote it)"
-        return f"must be one of {expected}, not {given!r}{hint}"
+        return _one_of(str(ctx.get("expected", "")), given)
     if kind == "string_too_long":
         return f"must be at most {ctx['max_length']} characters"
+    if kind == "too_long":
+        return f"must have at most {ctx['max_length']} items"
     if kind in ("string_too_short", "too_short"):
         return "must not be empty"
     if kind == "value_error":
         return str(ctx.get("error", error["msg"]))
     return str(error["msg"])
+
+
+def _type_hint(kind: str, given: object) -> str:
+    """What to write instead of a value of the wrong type."""
+    if kind == "string_type" and isinstance(given, bool | int | float):
+        return ": put it in quotes"
+    if kind.startswith("int") and isinstance(given, str):
+        return ": write the number without quotes"
+    if kind.startswith("int") and isinstance(given, float):
+        return ": write a whole number"
+    if kind.startswith("bool") and isinstance(given, str):
+        return ": write true or false without quotes"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return ": write its fields indented below it"
+    if kind == "list_type":
+        return ": write one '- item' per line, or [a, b]"
+    return ""
+
+
+def _one_of(expected: str, given: object) -> str:
+    """The message of a value outside an enumeration, with the nearest one."""
+    shown = repr(given)
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    message = f"must be one of {expected}, not {shown}"
+    if isinstance(given, bool):
+        return f"{message} (YAML reads a bare yes/no/on/off as a boolean: quote it)"
+    allowed = re.findall(r"'([^']*)'", expected)
+    if isinstance(given, str):
+        close = difflib.get_close_matches(given.lower(), allowed, n=1, cutoff=0.6)
+        if close:
+            return f"{message}: did you mean '{close[0]}'?"
+    return message
 
 
 def _model_at(path: Path_) -> type[BaseModel] | None:

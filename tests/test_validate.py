@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from regc.diagnostics import SpecError
 from regc.load import load_bytes
+from regc.pipeline import check_spec
 from regc.spec import Spec
 from regc.validate import validate
 
@@ -70,8 +73,8 @@ def test_the_minimal_spec_gets_the_guides_defaults() -> None:
         ),
         (
             "registry:\n  server: h\nextra: 1\n",
-            "r.yaml:3:1: error: extra: unknown field: known fields are humpback, "
-            "name, registry",
+            "r.yaml:3:1: error: extra: unknown field: known fields are hosts, "
+            "humpback, name, registry",
         ),
         (
             "name: Bad_Name\nregistry: {server: h}\n",
@@ -180,3 +183,21 @@ def test_an_unknown_key_suggests_the_nearest_known_one() -> None:
 def test_a_bare_no_for_restart_explains_yaml_booleans() -> None:
     (error,) = _errors(_registry("  restart: no\n"))
     assert "quote it" in error
+
+
+def test_loader_refusals_and_model_errors_are_reported_in_one_run(
+    tmp_path: Path,
+) -> None:
+    spec = tmp_path / "r.yaml"
+    spec.write_text(
+        "registry:\n  server: a\n  server: b\n  port: 70000\n"
+        "humpback: !!python/object x\n"
+    )
+    with pytest.raises(SpecError) as caught:
+        check_spec(spec)
+    assert [d.format().replace(f"{spec}:", "") for d in caught.value.diagnostics] == [
+        "3:3: error: duplicate key 'server' (first written on line 2): keep only one",
+        "4:9: error: registry.port: must be at most 65535",
+        "5:11: error: the tag !!python/object is not allowed in a spec: write a "
+        "plain value",
+    ]
