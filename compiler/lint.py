@@ -9,8 +9,11 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterator
 
+from . import hosts
 from .diagnostics import Diagnostic, Severity
-from .load import Document
+from .findings import Finding
+from .load import Document, Path_
+from .registry import check_registry
 from .spec import Spec
 
 
@@ -23,12 +26,76 @@ def _loopback(server: str) -> bool:
         return False
 
 
-def _rules(spec: Spec) -> Iterator[tuple[tuple[str | int, ...], Severity, str, str]]:
+def _is_ipv6(server: str) -> bool:
+    return ":" in server
+
+
+def _host_rules(spec: Spec) -> Iterator[Finding]:
+    ipv6 = _is_ipv6(spec.registry.server)
+    if spec.hosts is None:
+        if ipv6:
+            yield Finding(
+                ("registry", "server"),
+                Severity.WARNING,
+                "RG407",
+                "Docker before 25.0 cannot pull from a registry at an IPv6 "
+                "address, and the default host folders are for older Docker: "
+                "give the registry a DNS name, or list your hosts with their "
+                "Docker versions under hosts",
+            )
+        return
+
+    names: dict[str, int] = {}
+    machines: dict[str, tuple[str, str]] = {}
+    for index, group in enumerate(spec.hosts):
+        path: Path_ = ("hosts", index)
+        if group.name in names:
+            yield Finding(
+                (*path, "name"),
+                Severity.ERROR,
+                "RG409",
+                f"another host group is already named '{group.name}' "
+                f"(hosts[{names[group.name]}]): group names are folder names "
+                "and must differ",
+            )
+        names.setdefault(group.name, index)
+
+        for finding in hosts.check_group(
+            group, ipv6=ipv6, humpback=spec.humpback.enabled
+        ):
+            yield finding.under(path)
+
+        method = hosts.method_of(group)
+        for number, machine in enumerate(group.machines):
+            key = machine.lower()
+            if key in machines:
+                other_group, other_method = machines[key]
+                both = (
+                    ": a setting given both as a flag and in daemon.json stops "
+                    "dockerd from starting"
+                    if other_method != method
+                    else ""
+                )
+                yield Finding(
+                    (*path, "machines", number),
+                    Severity.ERROR,
+                    "RG408",
+                    f"{machine} is also in host group '{other_group}'; keep each "
+                    f"machine in one group{both}",
+                )
+            machines.setdefault(key, (group.name, method))
+
+
+def _registry_rules(spec: Spec) -> Iterator[Finding]:
+    yield from check_registry(spec)
+
+
+def _rules(spec: Spec) -> Iterator[Finding]:
     registry = spec.registry
     humpback = spec.humpback
 
     if _loopback(registry.server):
-        yield (
+        yield Finding(
             ("registry", "server"),
             Severity.WARNING,
             "RG101",
@@ -37,7 +104,7 @@ def _rules(spec: Spec) -> Iterator[tuple[tuple[str | int, ...], Severity, str, s
             "write the address other hosts use",
         )
     if humpback.enabled and not registry.cors.enabled:
-        yield (
+        yield Finding(
             ("registry", "cors", "enabled"),
             Severity.WARNING,
             "RG201",
@@ -47,7 +114,7 @@ def _rules(spec: Spec) -> Iterator[tuple[tuple[str | int, ...], Severity, str, s
         )
     origins = registry.cors.allow_origins or ["*"]
     if humpback.url and "*" not in origins and humpback.url not in origins:
-        yield (
+        yield Finding(
             ("registry", "cors", "allow_origins"),
             Severity.WARNING,
             "RG202",
@@ -55,15 +122,20 @@ def _rules(spec: Spec) -> Iterator[tuple[tuple[str | int, ...], Severity, str, s
             "origins: Humpback's browser pages will be refused; add it",
         )
     if humpback.cluster_mode and humpback.center_api is None:
-        yield (
+        yield Finding(
             ("humpback", "cluster_mode"),
             Severity.ERROR,
             "RG302",
             "cluster_mode is on but center_api is missing: add "
             "`center_api: http://HOST:PORT` of humpback-center",
         )
-    if humpback.url and humpback.url.startswith("https://") and humpback.enabled:
-        yield (
+    if (
+        humpback.url
+        and humpback.url.startswith("https://")
+        and humpback.enabled
+        and registry.tls is None
+    ):
+        yield Finding(
             ("humpback", "url"),
             Severity.ERROR,
             "RG301",
@@ -75,9 +147,14 @@ def _rules(spec: Spec) -> Iterator[tuple[tuple[str | int, ...], Severity, str, s
 
 def lint(spec: Spec, document: Document) -> list[Diagnostic]:
     """Every finding of the rules, positioned in the spec's file."""
+    findings = [*_rules(spec), *_host_rules(spec), *_registry_rules(spec)]
     return [
         Diagnostic(
-            document.file, document.value_position(path), severity, message, code
+            document.file,
+            (document.key_position if f.at_key else document.value_position)(f.path),
+            f.severity,
+            f.message,
+            f.code,
         )
-        for path, severity, code, message in _rules(spec)
+        for f in findings
     ]

@@ -18,7 +18,8 @@ import jinja2
 import yaml
 
 from . import __version__, quoting
-from .resolve import DaemonJson, DropIn, EnvironmentFile, HostPlan, Plan
+from .hosts import DaemonJson, DropIn, EnvironmentFile, HostPlan
+from .resolve import Plan
 
 EXECUTABLE = 0o755
 REGULAR = 0o644
@@ -74,7 +75,7 @@ def _registry(plan: Plan) -> list[Artifact]:
     body = yaml.safe_dump(
         plan.registry_config, sort_keys=False, default_flow_style=False, width=1000
     )
-    return [
+    artifacts = [
         Artifact("registry/config.yml", (_header(plan) + body).encode("utf-8")),
         Artifact(
             "registry/run.sh",
@@ -82,6 +83,15 @@ def _registry(plan: Plan) -> list[Artifact]:
             EXECUTABLE,
         ),
     ]
+    if plan.gc is not None:
+        gc = _template("registry/gc.sh.j2", plan, run=plan.run, gc=plan.gc)
+        artifacts.append(Artifact("registry/gc.sh", gc, EXECUTABLE))
+    if plan.htpasswd is not None:
+        # Only bcrypt hashes, which the spec checked; never a password. The
+        # registry's parser skips lines that begin with '#'.
+        htpasswd = _header(plan) + plan.htpasswd
+        artifacts.append(Artifact("registry/htpasswd", htpasswd.encode()))
+    return artifacts
 
 
 def _host_file(plan: Plan, host: HostPlan, file: Any) -> Artifact:
@@ -119,6 +129,20 @@ def render(plan: Plan) -> list[Artifact]:
         Artifact("verify.sh", _template("verify/verify.sh.j2", plan), EXECUTABLE)
     )
     artifacts.append(Artifact("humpback/system-config.json", _json(plan.humpback)))
+    artifacts.append(
+        Artifact(
+            "humpback/apply.py", _template("humpback/apply.py.j2", plan), EXECUTABLE
+        )
+    )
+    if any(host.method == "daemon-json" for host in plan.hosts):
+        artifacts.append(
+            Artifact(
+                "apply/merge-daemon-json.py",
+                _template("apply/merge-daemon-json.py.j2", plan),
+                EXECUTABLE,
+            )
+        )
+    artifacts.append(Artifact("APPLY.md", _template("APPLY.md.j2", plan)))
 
     artifacts.append(_manifest(plan, artifacts))
     return sorted(artifacts, key=lambda a: a.path)

@@ -9,25 +9,23 @@ format what this module decides.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
-from . import values
+from . import hosts, registry, values
+from .hosts import HostPlan
+from .registry import (
+    CONTAINER_CERT,
+    CONTAINER_CONFIG_PATH,
+    CONTAINER_DATA_DIR,
+    CONTAINER_DEBUG_PORT,
+    CONTAINER_HTPASSWD,
+    CONTAINER_KEY,
+    CONTAINER_LETSENCRYPT_DIR,
+    CONTAINER_PORT,
+)
 from .spec import Spec
-
-# Where the registry listens and keeps its data inside its container.
-CONTAINER_PORT = 5000
-CONTAINER_DATA_DIR = "/var/lib/registry"
-# Where the official image reads its config, by major version.
-CONTAINER_CONFIG_PATH = {
-    2: "/etc/docker/registry/config.yml",
-    3: "/etc/distribution/config.yml",
-}
-
-# What Humpback's registry browser sends; see facts/humpback.md.
-CORS_METHODS = ["HEAD", "GET", "OPTIONS", "DELETE"]
-CORS_HEADERS = ["Authorization", "Accept", "Content-Type", "Origin"]
-CORS_EXPOSE = ["Docker-Content-Digest"]
 
 
 @dataclass(frozen=True)
@@ -38,57 +36,52 @@ class Mount:
 
 
 @dataclass(frozen=True)
+class Install:
+    """A file kept beside run.sh that run.sh installs at a host path."""
+
+    source: str
+    target: str
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A container variable filled from the environment of run.sh."""
+
+    variable: str
+    source: str
+
+
+@dataclass(frozen=True)
 class RunPlan:
-    """The ``docker run`` of the registry container."""
+    """The ``docker run`` of the registry container, and what it needs."""
 
     image: str
     container_name: str
     restart: str
-    publish: str
+    publish: tuple[str, ...]
     mounts: tuple[Mount, ...]
+    installs: tuple[Install, ...]
+    required_files: tuple[str, ...]
+    secrets: tuple[Secret, ...]
+    directories: tuple[str, ...]
     config_path: str
-    data_dir: str
+    config_in_container: str
+    replicas: int
 
 
 @dataclass(frozen=True)
-class EnvironmentFile:
-    """A file of ``KEY="value"`` lines read by an init script or systemd."""
+class GcPlan:
+    """How gc.sh collects the space that deleted images leave."""
 
-    path: str
-    reader: str
-    variables: tuple[tuple[str, str], ...]
-    apply: str
-    check: str
+    delete_untagged: bool
 
 
 @dataclass(frozen=True)
-class DropIn:
-    """A systemd drop-in that repeats a package's ExecStart with one variable."""
+class VerifyPlan:
+    """What verify.sh checks and how it reaches the registry."""
 
-    path: str
-    package: str
-    environment_file: str
-    exec_start: str
-    apply: str
-    check: str
-
-
-@dataclass(frozen=True)
-class DaemonJson:
-    path: str
-    insecure_registries: tuple[str, ...]
-
-
-HostFile = EnvironmentFile | DropIn | DaemonJson
-
-
-@dataclass(frozen=True)
-class HostPlan:
-    """One folder under ``hosts/``, mirroring a Docker host's root."""
-
-    name: str
-    description: str
-    files: tuple[HostFile, ...]
+    ca_file: str | None
+    credentials: bool
 
 
 @dataclass(frozen=True)
@@ -98,147 +91,131 @@ class Plan:
     name: str
     spec_file: str
     spec_sha256: str
+    server: str
     address: str
     base_url: str
     registry_config: dict[str, Any]
     run: RunPlan
+    gc: GcPlan | None
+    verify: VerifyPlan
+    tls: bool
+    ca_file: str | None
+    htpasswd: str | None
     hosts: tuple[HostPlan, ...]
     humpback: dict[str, Any]
+    humpback_managed: tuple[str, ...]
+    humpback_url: str | None
 
 
-def registry_major(image: str) -> int:
-    """The registry's major version from the image tag; 2 unless it says 3."""
-    tag = values.image_tag(image) or ""
-    return 3 if tag.split(".")[0] == "3" else 2
+def _run_plan(spec: Spec, version: registry.Version) -> RunPlan:
+    spec_registry = spec.registry
+    mounts: list[Mount] = []
+    installs = [Install("config.yml", spec_registry.config_path)]
+    required: list[str] = []
+    secrets: list[Secret] = []
+    directories: list[str] = []
+    publish = [f"{spec_registry.port}:{CONTAINER_PORT}"]
 
+    if spec_registry.storage.driver == "filesystem":
+        mounts.append(Mount(spec_registry.data_dir, CONTAINER_DATA_DIR))
+        directories.append(spec_registry.data_dir)
+    config_in_container = CONTAINER_CONFIG_PATH[version[0]]
+    mounts.append(Mount(spec_registry.config_path, config_in_container, True))
 
-def _cors_origins(spec: Spec) -> list[str]:
-    if spec.registry.cors.allow_origins is not None:
-        return list(spec.registry.cors.allow_origins)
-    if spec.humpback.url is not None:
-        return [spec.humpback.url]
-    return ["*"]
+    tls = spec_registry.tls
+    if tls is not None and tls.letsencrypt is not None:
+        cache_dir = tls.letsencrypt.cache_file.rsplit("/", 1)[0] or "/"
+        mounts.append(Mount(cache_dir, CONTAINER_LETSENCRYPT_DIR))
+        directories.append(cache_dir)
+    elif tls is not None and tls.certificate and tls.key:
+        mounts.append(Mount(tls.certificate, CONTAINER_CERT, True))
+        mounts.append(Mount(tls.key, CONTAINER_KEY, True))
+        required.extend([tls.certificate, tls.key])
 
+    if spec_registry.auth is not None:
+        htpasswd = spec_registry.auth.htpasswd
+        mounts.append(Mount(htpasswd.path, CONTAINER_HTPASSWD, True))
+        if htpasswd.users is not None:
+            installs.append(Install("htpasswd", htpasswd.path))
+        else:
+            # A missing file would be created with a random password.
+            required.append(htpasswd.path)
 
-def _registry_config(spec: Spec) -> dict[str, Any]:
-    headers: dict[str, list[str]] = {"X-Content-Type-Options": ["nosniff"]}
-    if spec.registry.cors.enabled:
-        headers.update(
-            {
-                "Access-Control-Allow-Origin": _cors_origins(spec),
-                "Access-Control-Allow-Methods": CORS_METHODS,
-                "Access-Control-Allow-Headers": CORS_HEADERS,
-                "Access-Control-Expose-Headers": CORS_EXPOSE,
-            }
-        )
-    return {
-        # The registry refuses anything but the string "0.1".
-        "version": "0.1",
-        "log": {"level": spec.registry.log_level, "fields": {"service": "registry"}},
-        "storage": {
-            "cache": {"blobdescriptor": "inmemory"},
-            "filesystem": {"rootdirectory": CONTAINER_DATA_DIR},
-        },
-        "http": {"addr": f":{CONTAINER_PORT}", "headers": headers},
-        "health": {
-            "storagedriver": {"enabled": True, "interval": "10s", "threshold": 3}
-        },
-    }
+    if spec_registry.http_secret is not None:
+        secrets.append(Secret("REGISTRY_HTTP_SECRET", spec_registry.http_secret.env))
+    proxy = spec_registry.proxy
+    if proxy is not None and proxy.username is not None:
+        secrets.append(Secret("REGISTRY_PROXY_USERNAME", proxy.username.env))
+    if proxy is not None and proxy.password is not None:
+        secrets.append(Secret("REGISTRY_PROXY_PASSWORD", proxy.password.env))
+    s3 = spec_registry.storage.s3
+    if s3 is not None and s3.access_key is not None:
+        secrets.append(Secret("REGISTRY_STORAGE_S3_ACCESSKEY", s3.access_key.env))
+    if s3 is not None and s3.secret_key is not None:
+        secrets.append(Secret("REGISTRY_STORAGE_S3_SECRETKEY", s3.secret_key.env))
 
+    if spec_registry.metrics.enabled:
+        metrics = spec_registry.metrics
+        bind = f"[{metrics.bind}]" if ":" in metrics.bind else metrics.bind
+        publish.append(f"{bind}:{metrics.port}:{CONTAINER_DEBUG_PORT}")
 
-def _run_plan(spec: Spec) -> RunPlan:
-    registry = spec.registry
-    container_config = CONTAINER_CONFIG_PATH[registry_major(registry.image)]
     return RunPlan(
-        image=registry.image,
-        container_name=registry.container_name,
-        restart=registry.restart,
-        publish=f"{registry.port}:{CONTAINER_PORT}",
-        mounts=(
-            Mount(registry.data_dir, CONTAINER_DATA_DIR),
-            Mount(registry.config_path, container_config, read_only=True),
-        ),
-        config_path=registry.config_path,
-        data_dir=registry.data_dir,
+        image=spec_registry.image,
+        container_name=spec_registry.container_name,
+        restart=spec_registry.restart,
+        publish=tuple(publish),
+        mounts=tuple(mounts),
+        installs=tuple(installs),
+        required_files=tuple(required),
+        secrets=tuple(secrets),
+        directories=tuple(directories),
+        config_path=spec_registry.config_path,
+        config_in_container=config_in_container,
+        replicas=spec_registry.replicas,
     )
 
 
-def _default_hosts(address: str) -> tuple[HostPlan, ...]:
-    """The four host folders of the contract, for the guide's platforms."""
-    flag = f"--insecure-registry {address}"
-    return (
-        HostPlan(
-            name="centos6",
-            description="CentOS 6 with Docker 1.7.1 (sysvinit)",
-            files=(
-                EnvironmentFile(
-                    path="etc/sysconfig/docker",
-                    reader=(
-                        "/etc/init.d/docker sources this file with bash and "
-                        "passes only $other_args to the daemon"
-                    ),
-                    variables=(("other_args", flag),),
-                    apply="service docker restart",
-                    check=f"`ps aux | grep docker` shows {flag}",
-                ),
-            ),
-        ),
-        HostPlan(
-            name="centos7",
-            description="CentOS 7 with upstream docker-ce 18.09.3 or later (systemd)",
-            files=(
-                EnvironmentFile(
-                    path="etc/sysconfig/docker",
-                    reader=(
-                        "Read by the drop-in 10-insecure-registry.conf, which "
-                        "adds $INSECURE_REGISTRY to the daemon's command"
-                    ),
-                    variables=(("INSECURE_REGISTRY", flag),),
-                    apply="systemctl daemon-reload && systemctl restart docker",
-                    check=f"`docker info` lists {address} under Insecure Registries",
-                ),
-                DropIn(
-                    path="etc/systemd/system/docker.service.d/10-insecure-registry.conf",
-                    package="docker-ce 18.09.3 and later",
-                    environment_file="/etc/sysconfig/docker",
-                    exec_start=(
-                        "/usr/bin/dockerd -H fd:// "
-                        "--containerd=/run/containerd/containerd.sock "
-                        "$INSECURE_REGISTRY"
-                    ),
-                    apply="systemctl daemon-reload && systemctl restart docker",
-                    check=f"`docker info` lists {address} under Insecure Registries",
-                ),
-            ),
-        ),
-        HostPlan(
-            name="ubuntu",
-            description="Ubuntu 14.04 with upstream Docker (upstart or sysvinit)",
-            files=(
-                EnvironmentFile(
-                    path="etc/default/docker",
-                    reader=(
-                        "The upstart job and /etc/init.d/docker source this "
-                        "file with /bin/sh and pass only $DOCKER_OPTS; "
-                        "INSECURE_REGISTRY, which the Humpback guide names, is "
-                        "kept but not read there"
-                    ),
-                    variables=(("DOCKER_OPTS", flag), ("INSECURE_REGISTRY", flag)),
-                    apply="service docker restart",
-                    check=f"`ps aux | grep docker` shows {flag}",
-                ),
-            ),
-        ),
-        HostPlan(
-            name="daemon-json",
-            description="any host with Docker 1.11 or later, configured by daemon.json",
-            files=(
-                DaemonJson(
-                    path="etc/docker/daemon.json", insecure_registries=(address,)
-                ),
-            ),
-        ),
+def _htpasswd(spec: Spec) -> str | None:
+    auth = spec.registry.auth
+    if auth is None or auth.htpasswd.users is None:
+        return None
+    users = auth.htpasswd.users
+    return "".join(f"{user}:{users[user]}\n" for user in sorted(users))
+
+
+# Fields of Humpback's System Config each spec field stands for.
+HUMPBACK_FIELDS = {
+    "enabled": "EnablePrivateRegistry",
+    "cluster_mode": "EnableClusterMode",
+    "center_api": "HumpbackCenterAPI",
+    "top_news": "TopNews",
+}
+
+
+def _humpback_managed(spec: Spec) -> tuple[str, ...]:
+    """The System Config fields this spec decides; apply.py leaves the rest.
+
+    Humpback's PUT replaces the whole stored document, so a field the spec
+    leaves to its default must not overwrite what an administrator set.
+    """
+    managed = {"EnablePrivateRegistry", "PrivateRegistry"}
+    managed.update(
+        HUMPBACK_FIELDS[field]
+        for field in spec.humpback.model_fields_set
+        if field in HUMPBACK_FIELDS
     )
+    return tuple(sorted(managed))
+
+
+def _host_plans(spec: Spec, address: str) -> tuple[HostPlan, ...]:
+    if spec.hosts is None:
+        plans = hosts.default_hosts(address)
+    else:
+        plans = tuple(hosts.plan_group(group, address) for group in spec.hosts)
+    if spec.registry.tls is not None:
+        # An HTTPS registry needs no insecure-registry setting at all.
+        plans = tuple(hosts.without_flags(plan, address) for plan in plans)
+    return plans
 
 
 def _humpback(spec: Spec, base_url: str) -> dict[str, Any]:
@@ -254,16 +231,34 @@ def _humpback(spec: Spec, base_url: str) -> dict[str, Any]:
 
 def resolve(spec: Spec, *, name: str, spec_file: str, spec_sha256: str) -> Plan:
     """The plan for ``spec``; ``name`` already defaulted from the file."""
+    version = registry.version_of(spec.registry)
+    if version is None:
+        raise ValueError("resolve() needs a spec that passed lint")
     address = values.host_port(spec.registry.server, spec.registry.port)
-    base_url = f"http://{address}"
+    tls = spec.registry.tls
+    base_url = f"{'https' if tls is not None else 'http'}://{address}"
+    ca_file = tls.ca if tls is not None else None
+    gc = None
+    if spec.registry.delete:
+        gc = GcPlan(delete_untagged=version >= (2, 7))
     return Plan(
         name=name,
-        spec_file=spec_file,
+        # The file name lands in a comment of every artifact: a newline, a
+        # quote or a non-ASCII letter there must not reach a script.
+        spec_file=re.sub(r"[^A-Za-z0-9._+@-]", "?", spec_file),
         spec_sha256=spec_sha256,
+        server=spec.registry.server,
         address=address,
         base_url=base_url,
-        registry_config=_registry_config(spec),
-        run=_run_plan(spec),
-        hosts=_default_hosts(address),
+        registry_config=registry.build_config(spec, version),
+        run=_run_plan(spec, version),
+        gc=gc,
+        verify=VerifyPlan(ca_file=ca_file, credentials=spec.registry.auth is not None),
+        tls=tls is not None,
+        ca_file=ca_file,
+        htpasswd=_htpasswd(spec),
+        hosts=_host_plans(spec, address),
         humpback=_humpback(spec, base_url),
+        humpback_managed=_humpback_managed(spec),
+        humpback_url=spec.humpback.url,
     )

@@ -45,6 +45,10 @@ def test_minimal_spec_compiles_to_every_artifact_of_the_contract() -> None:
         "verify.sh",
         "humpback/system-config.json",
         "manifest.json",
+        # Beyond the contract's table: the runbook and the two apply scripts.
+        "APPLY.md",
+        "apply/merge-daemon-json.py",
+        "humpback/apply.py",
     }
 
 
@@ -57,7 +61,8 @@ def test_manifest_lists_every_other_artifact_with_its_hash_and_mode(
     assert set(listed) == set(artifacts)
     for path, artifact in artifacts.items():
         assert listed[path]["sha256"] == artifact.sha256
-        assert listed[path]["mode"] == ("0755" if path.endswith(".sh") else "0644")
+        script = path.endswith((".sh", ".py"))
+        assert listed[path]["mode"] == ("0755" if script else "0644")
     assert manifest["spec"]["file"] == example.name
     assert manifest["generator"].startswith("regc ")
 

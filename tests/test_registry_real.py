@@ -5,6 +5,11 @@ image) runs as a plain process. The container's port and data mount, which
 docker's -p and -v would provide, are given by the registry's documented
 REGISTRY_HTTP_ADDR and REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY overrides.
 skopeo pushes like a Docker host that trusts the insecure registry.
+
+These are the examples of the guide's kind: plain HTTP, images on the host's
+disk. The examples with TLS, logins, S3 or a Docker Hub upstream need files
+and servers this machine does not have under those names; each of their
+features is proven on the real registry in test_features_real.py.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import BuildSpec
+from conftest import EXAMPLES, BuildSpec
 from realtools import (
     RunningRegistry,
     http_get,
@@ -26,6 +31,32 @@ from realtools import (
     run_registry,
     skopeo_push,
 )
+
+
+def _plain_http(path: Path) -> bool:
+    from regc.pipeline import check_spec
+
+    registry = check_spec(path).spec.registry
+    return (
+        registry.tls is None
+        and registry.proxy is None
+        and registry.auth is None
+        and registry.storage.driver == "filesystem"
+    )
+
+
+PLAIN = [path for path in EXAMPLES if _plain_http(path)]
+
+
+@pytest.fixture(params=PLAIN, ids=[path.stem for path in PLAIN])
+def example(request: pytest.FixtureRequest) -> Path:
+    """Each example of the guide's kind."""
+    path: Path = request.param
+    return path
+
+
+def test_the_guide_examples_are_run(tmp_path: Path) -> None:
+    assert {path.stem for path in PLAIN} >= {"minimal", "full", "fleet"}
 
 
 @pytest.fixture

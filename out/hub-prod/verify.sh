@@ -5,6 +5,7 @@
 # a "repositories" list, as the Humpback guide shows:
 #     curl http://registry.example.com:5443/v2/_catalog  ->  {"repositories":[...]}
 # Usage: sh verify.sh [BASE_URL]    (default http://registry.example.com:5443)
+# VERIFY_CA_FILE names a CA certificate to trust.
 # Exit status: 0 the registry answers; 1 it does not; 2 curl is missing.
 set -u
 
@@ -23,12 +24,26 @@ fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+# Options go to curl through a config on stdin, so that no password shows in
+# the process list; quoted values escape backslashes and double quotes.
+curl_quoted() {
+    printf '"%s"' "$(printf '%s' "$1" | sed 's/[\\"]/\\&/g')"
+}
+: >"$work/config"
+ca_file=${VERIFY_CA_FILE:-''}
+if [ -n "$ca_file" ]; then
+    [ -r "$ca_file" ] || fail "cannot read the CA certificate $ca_file (VERIFY_CA_FILE)"
+    printf 'cacert = %s\n' "$(curl_quoted "$ca_file")" >>"$work/config"
+fi
+if [ -n "${REGISTRY_USER:-}" ]; then
+    printf 'user = %s\n' "$(curl_quoted "$REGISTRY_USER:${REGISTRY_PASSWORD:-}")" >>"$work/config"
+fi
 # -q (first) ignores ~/.curlrc; --noproxy: a LAN registry is reached directly,
 # as the Docker daemon does.
 status=$(curl -q --silent --show-error --max-time 10 --noproxy '*' \
     --header 'Accept: application/json' \
     --output "$work/body" --write-out '%{http_code}' \
-    "$url" 2>"$work/error")
+    --config - "$url" <"$work/config" 2>"$work/error")
 code=$?
 if [ "$code" -ne 0 ]; then
     reason=$(head -n 1 "$work/error")
@@ -48,7 +63,7 @@ if grep -qE 'HTTP request to an HTTPS server|plain HTTP request was sent to HTTP
 fi
 case $status in
     200) ;;
-    401) fail "HTTP 401: the registry asks for credentials" ;;
+    401) fail "HTTP 401: the registry asks for credentials: set REGISTRY_USER and REGISTRY_PASSWORD${REGISTRY_USER:+ (those given were refused)}" ;;
     404) fail "HTTP 404: this is not a Docker registry (v2) API" ;;
     *) fail "HTTP $status: $(head -c 200 "$work/body" | tr '\r\n' '  ')" ;;
 esac

@@ -1,0 +1,653 @@
+"""The registry's config dialect: versions, known keys, and what cannot work.
+
+Facts behind the rules are in shared/facts/registry.md.  The registry's own
+parser ignores unknown keys silently, so the checks here are the only
+protection against a typo in ``registry.config``; keys that a registry
+version does not know, durations without units and quoted booleans are
+refused at the spec's line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from . import values
+from .diagnostics import Severity
+from .findings import Finding
+from .load import Path_
+from .spec import Registry, Spec
+from .suggest import nearest
+
+Version = tuple[int, int]
+
+# Where the registry listens and keeps its data inside its container.
+CONTAINER_PORT = 5000
+CONTAINER_DEBUG_PORT = 5001
+CONTAINER_DATA_DIR = "/var/lib/registry"
+CONTAINER_CERT = "/etc/regc/tls/registry.crt"
+CONTAINER_KEY = "/etc/regc/tls/registry.key"
+CONTAINER_LETSENCRYPT_DIR = "/var/lib/regc-letsencrypt"
+CONTAINER_HTPASSWD = "/etc/regc/auth/htpasswd"
+# Where the official image reads its config, by major version.
+CONTAINER_CONFIG_PATH = {
+    2: "/etc/docker/registry/config.yml",
+    3: "/etc/distribution/config.yml",
+}
+
+# What Humpback's registry browser sends; see facts/humpback.md.
+CORS_METHODS = ["HEAD", "GET", "OPTIONS", "DELETE"]
+CORS_HEADERS = ["Authorization", "Accept", "Content-Type", "Origin"]
+CORS_EXPOSE = ["Docker-Content-Digest"]
+
+# A subtree whose keys regc does not check (driver parameters, headers...).
+OPEN = "open"
+# The config.yml keys of registry 2.5 to 3.1 (configuration/configuration.go).
+KNOWN: dict[str, Any] = {
+    "version": None,
+    "loglevel": None,
+    "log": {
+        "accesslog": {"disabled": None},
+        "level": None,
+        "formatter": None,
+        "fields": OPEN,
+        "hooks": OPEN,
+        "reportcaller": None,
+    },
+    "storage": {
+        "filesystem": OPEN,
+        "inmemory": OPEN,
+        "s3": OPEN,
+        "swift": OPEN,
+        "gcs": OPEN,
+        "azure": OPEN,
+        "oss": OPEN,
+        "delete": {"enabled": None},
+        "redirect": {"disable": None},
+        "cache": {"blobdescriptor": None, "blobdescriptorsize": None},
+        "maintenance": {
+            "uploadpurging": {
+                "enabled": None,
+                "age": None,
+                "interval": None,
+                "dryrun": None,
+            },
+            "readonly": {"enabled": None},
+        },
+        "tag": {"concurrencylimit": None},
+    },
+    "auth": {"silly": OPEN, "token": OPEN, "htpasswd": {"realm": None, "path": None}},
+    "middleware": OPEN,
+    "reporting": OPEN,
+    "http": {
+        "addr": None,
+        "net": None,
+        "host": None,
+        "prefix": None,
+        "secret": None,
+        "relativeurls": None,
+        "draintimeout": None,
+        "tls": {
+            "certificate": None,
+            "key": None,
+            "clientcas": None,
+            "clientauth": None,
+            "minimumtls": None,
+            "ciphersuites": None,
+            "letsencrypt": {
+                "cachefile": None,
+                "email": None,
+                "hosts": None,
+                "directoryurl": None,
+            },
+        },
+        "headers": OPEN,
+        "debug": {"addr": None, "prometheus": {"enabled": None, "path": None}},
+        "http2": {"disabled": None},
+        "h2c": {"enabled": None},
+    },
+    "notifications": OPEN,
+    "redis": {
+        "addr": None,
+        "addrs": None,
+        "password": None,
+        "db": None,
+        "dialtimeout": None,
+        "readtimeout": None,
+        "writetimeout": None,
+        "pool": OPEN,
+        "tls": OPEN,
+        "*": None,
+    },
+    "health": OPEN,
+    "proxy": {"remoteurl": None, "username": None, "password": None, "ttl": None},
+    "compatibility": OPEN,
+    "validation": {"enabled": None, "disabled": None, "manifests": OPEN},
+    "policy": OPEN,
+    "catalog": {"maxentries": None},
+    "tags": {"maxtags": None},
+}
+# Keys that exist only from (or up to) a version; the rest exist in all.
+FIRST: dict[tuple[str, ...], Version] = {
+    ("log", "accesslog"): (2, 6),
+    ("http", "http2"): (2, 6),
+    ("validation",): (2, 6),
+    ("policy",): (2, 6),
+    ("http", "draintimeout"): (2, 7),
+    ("http", "tls", "letsencrypt", "hosts"): (2, 7),
+    ("http", "debug", "prometheus"): (2, 7),
+    ("http", "tls", "minimumtls"): (2, 8),
+    ("http", "tls", "ciphersuites"): (2, 8),
+    ("catalog",): (2, 8),
+    ("proxy", "ttl"): (3, 0),
+    ("http", "h2c"): (3, 0),
+    ("http", "tls", "clientauth"): (3, 0),
+    ("storage", "tag"): (3, 0),
+    ("redis", "addrs"): (3, 0),
+    ("log", "reportcaller"): (3, 0),
+    ("http", "tls", "letsencrypt", "directoryurl"): (3, 0),
+    ("storage", "cache", "blobdescriptorsize"): (3, 0),
+    ("tags",): (3, 1),
+}
+LAST: dict[tuple[str, ...], Version] = {
+    ("loglevel",): (2, 99),
+    ("storage", "oss"): (2, 99),
+    ("storage", "swift"): (2, 99),
+    ("compatibility",): (2, 99),
+    ("reporting",): (2, 99),
+    ("redis", "addr"): (2, 99),
+    ("redis", "pool"): (2, 99),
+}
+DRIVERS = {"filesystem", "inmemory", "s3", "swift", "gcs", "azure", "oss"}
+# Go durations: a bare number is nanoseconds, "7d" a panic.
+DURATIONS = {
+    ("http", "draintimeout"),
+    ("storage", "maintenance", "uploadpurging", "age"),
+    ("storage", "maintenance", "uploadpurging", "interval"),
+    ("proxy", "ttl"),
+    ("redis", "dialtimeout"),
+    ("redis", "readtimeout"),
+    ("redis", "writetimeout"),
+}
+BOOLEANS = {
+    ("log", "accesslog", "disabled"),
+    ("storage", "delete", "enabled"),
+    ("storage", "redirect", "disable"),
+    ("storage", "maintenance", "uploadpurging", "enabled"),
+    ("storage", "maintenance", "uploadpurging", "dryrun"),
+    ("storage", "maintenance", "readonly", "enabled"),
+    ("http", "relativeurls"),
+    ("http", "http2", "disabled"),
+    ("http", "h2c", "enabled"),
+    ("http", "debug", "prometheus", "enabled"),
+    ("validation", "enabled"),
+    ("validation", "disabled"),
+}
+# Keys regc writes itself and that must agree with run.sh, or hold secrets.
+MANAGED = {
+    ("version",): "regc writes version '0.1', the only one the registry reads",
+    ("http", "addr"): (
+        "regc sets http.addr to the container port that run.sh publishes: "
+        "change registry.port instead"
+    ),
+}
+SECRETS = {
+    ("http", "secret"): "registry.http_secret: {env: NAME}",
+    ("storage", "s3", "accesskey"): "registry.storage.s3.access_key: {env: NAME}",
+    ("storage", "s3", "secretkey"): "registry.storage.s3.secret_key: {env: NAME}",
+    ("proxy", "password"): "registry.proxy.password: {env: NAME}",
+    ("proxy", "username"): "registry.proxy.username: {env: NAME}",
+    ("redis", "password"): "an environment variable REGISTRY_REDIS_PASSWORD",
+}
+
+
+def _parse(text: str) -> Version | None:
+    match = re.match(r"^v?([0-9]+)(?:\.([0-9]+))?", text)
+    if not match or match.group(1) not in ("2", "3"):
+        return None
+    minor = int(match.group(2)) if match.group(2) else 99
+    return (int(match.group(1)), minor)
+
+
+def version_of(registry: Registry) -> Version | None:
+    """The registry version: ``registry.version``, else the image tag."""
+    if registry.version is not None:
+        return _parse(registry.version)
+    return _parse(values.image_tag(registry.image) or "")
+
+
+def version_text(version: Version) -> str:
+    major, minor = version
+    return f"{major}.x" if minor == 99 else f"{major}.{minor}"
+
+
+def _cors_origins(spec: Spec) -> list[str]:
+    if spec.registry.cors.allow_origins is not None:
+        return list(spec.registry.cors.allow_origins)
+    if spec.humpback.url is not None:
+        return [spec.humpback.url]
+    return ["*"]
+
+
+def _storage(registry: Registry) -> dict[str, Any]:
+    storage = registry.storage
+    section: dict[str, Any]
+    if storage.driver == "s3" and storage.s3 is not None:
+        s3 = storage.s3
+        params: dict[str, Any] = {"region": s3.region, "bucket": s3.bucket}
+        if s3.region_endpoint is not None:
+            params["regionendpoint"] = s3.region_endpoint
+        if s3.root_directory is not None:
+            params["rootdirectory"] = s3.root_directory
+        params["secure"] = s3.secure
+        section = {"s3": params}
+    elif storage.driver == "inmemory":
+        section = {"inmemory": {}}
+    else:
+        section = {"filesystem": {"rootdirectory": CONTAINER_DATA_DIR}}
+    section["cache"] = {"blobdescriptor": "inmemory"}
+    if registry.delete:
+        section["delete"] = {"enabled": True}
+    return section
+
+
+def _tls(registry: Registry, version: Version) -> dict[str, Any] | None:
+    tls = registry.tls
+    if tls is None:
+        return None
+    section: dict[str, Any] = {}
+    if tls.letsencrypt is not None:
+        name = tls.letsencrypt.cache_file.rsplit("/", 1)[1]
+        encrypt: dict[str, Any] = {
+            "cachefile": f"{CONTAINER_LETSENCRYPT_DIR}/{name}",
+            "email": tls.letsencrypt.email,
+        }
+        if tls.letsencrypt.hosts:
+            encrypt["hosts"] = list(tls.letsencrypt.hosts)
+        section["letsencrypt"] = encrypt
+    else:
+        section["certificate"] = CONTAINER_CERT
+        section["key"] = CONTAINER_KEY
+    if tls.minimum is not None:
+        section["minimumtls"] = tls.minimum
+    return section
+
+
+def build_config(spec: Spec, version: Version) -> dict[str, Any]:
+    """config.yml as data: the spec's features, then registry.config merged."""
+    registry = spec.registry
+    headers: dict[str, list[str]] = {"X-Content-Type-Options": ["nosniff"]}
+    if registry.cors.enabled:
+        headers.update(
+            {
+                "Access-Control-Allow-Origin": _cors_origins(spec),
+                "Access-Control-Allow-Methods": CORS_METHODS,
+                "Access-Control-Allow-Headers": CORS_HEADERS,
+                "Access-Control-Expose-Headers": CORS_EXPOSE,
+            }
+        )
+    http: dict[str, Any] = {"addr": f":{CONTAINER_PORT}", "headers": headers}
+    tls = _tls(registry, version)
+    if tls is not None:
+        http["tls"] = tls
+    if registry.metrics.enabled:
+        http["debug"] = {
+            "addr": f":{CONTAINER_DEBUG_PORT}",
+            "prometheus": {"enabled": True, "path": "/metrics"},
+        }
+
+    config: dict[str, Any] = {
+        # The registry refuses anything but the string "0.1".
+        "version": "0.1",
+        "log": {"level": registry.log_level, "fields": {"service": "registry"}},
+        "storage": _storage(registry),
+        "http": http,
+    }
+    if registry.auth is not None:
+        config["auth"] = {
+            "htpasswd": {
+                "realm": registry.auth.htpasswd.realm,
+                "path": CONTAINER_HTPASSWD,
+            }
+        }
+    if registry.proxy is not None:
+        proxy: dict[str, Any] = {"remoteurl": registry.proxy.remote_url}
+        if registry.proxy.ttl is not None:
+            proxy["ttl"] = registry.proxy.ttl
+        config["proxy"] = proxy
+    if registry.storage.driver == "filesystem":
+        config["health"] = {
+            "storagedriver": {"enabled": True, "interval": "10s", "threshold": 3}
+        }
+    return deep_merge(config, registry.config)
+
+
+def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``extra`` merged in: mappings recursively, the rest replaced."""
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _known_children(tree: Any) -> dict[str, Any] | None:
+    return tree if isinstance(tree, dict) else None
+
+
+def _check_key(
+    key_path: tuple[str, ...], version: Version, where: Path_
+) -> Iterator[Finding]:
+    first = FIRST.get(key_path)
+    last = LAST.get(key_path)
+    dotted = ".".join(key_path)
+    if first is not None and version < first:
+        yield Finding(
+            where,
+            Severity.ERROR,
+            "RG521",
+            f"{dotted} needs registry {version_text(first)} or later; this spec "
+            f"runs {version_text(version)}: remove it or use a newer image",
+            at_key=True,
+        )
+    if last is not None and version > last:
+        yield Finding(
+            where,
+            Severity.ERROR,
+            "RG521",
+            f"registry {version_text(version)} no longer reads {dotted} "
+            "(removed in 3.0): remove it",
+            at_key=True,
+        )
+    if key_path in MANAGED:
+        yield Finding(where, Severity.ERROR, "RG523", f"{dotted}: {MANAGED[key_path]}")
+    if key_path in SECRETS:
+        yield Finding(
+            where,
+            Severity.ERROR,
+            "RG522",
+            f"{dotted} would write a secret into config.yml: use "
+            f"{SECRETS[key_path]} instead",
+        )
+
+
+def _check_value(
+    key_path: tuple[str, ...], value: Any, where: Path_
+) -> Iterator[Finding]:
+    dotted = ".".join(key_path)
+    if key_path in DURATIONS:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            yield Finding(
+                where,
+                Severity.ERROR,
+                "RG525",
+                f"{dotted}: {value} has no unit and would mean nanoseconds: "
+                f"write '{value}s', '{value}m' or '{value}h'",
+            )
+        elif isinstance(value, str) and not re.fullmatch(
+            r"([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+", value
+        ):
+            yield Finding(
+                where,
+                Severity.ERROR,
+                "RG525",
+                f"{dotted}: '{value}' is not a Go duration: write a number "
+                "with a unit, such as '30s' or '168h' (there is no 'd')",
+            )
+    if key_path in BOOLEANS and not isinstance(value, bool):
+        yield Finding(
+            where,
+            Severity.ERROR,
+            "RG526",
+            f"{dotted}: must be true or false without quotes; the registry "
+            f"refuses {value!r}",
+        )
+
+
+def check_config(
+    extra: dict[str, Any], version: Version, base: Path_ = ("registry", "config")
+) -> Iterator[Finding]:
+    """Every key of ``registry.config`` checked against the version's keys."""
+    yield from _walk(extra, KNOWN, (), version, base)
+
+
+def _walk(
+    node: dict[str, Any],
+    tree: dict[str, Any],
+    key_path: tuple[str, ...],
+    version: Version,
+    base: Path_,
+) -> Iterator[Finding]:
+    for key, value in node.items():
+        path = (*key_path, key)
+        where = (*base, *path)
+        if key not in tree and "*" not in tree:
+            close = nearest(key, (name for name in tree if name != "*"))
+            hint = f": did you mean '{close}'?" if close else ""
+            place = ".".join(key_path) or "the top level of config.yml"
+            yield Finding(
+                where,
+                Severity.ERROR,
+                "RG520",
+                f"'{key}' is not a key the registry reads in {place} (it "
+                f"would be silently ignored){hint}",
+                at_key=True,
+            )
+            continue
+        yield from _check_key(path, version, where)
+        yield from _check_value(path, value, where)
+        children = _known_children(tree.get(key))
+        if children is not None and isinstance(value, dict):
+            yield from _walk(value, children, path, version, base)
+
+
+def _tls_findings(spec: Spec, version: Version) -> Iterator[Finding]:
+    tls = spec.registry.tls
+    if tls is None:
+        return
+    where: Path_ = ("registry", "tls")
+    has_files = tls.certificate is not None or tls.key is not None
+    if tls.letsencrypt is None and (tls.certificate is None or tls.key is None):
+        missing = "key" if tls.certificate is not None else "certificate"
+        yield Finding(
+            where,
+            Severity.ERROR,
+            "RG501",
+            f"TLS needs both certificate and key: add {missing} (or use letsencrypt)",
+        )
+    if tls.letsencrypt is not None and has_files:
+        yield Finding(
+            (*where, "letsencrypt"),
+            Severity.ERROR,
+            "RG502",
+            "give either certificate and key or letsencrypt, not both",
+        )
+    if tls.letsencrypt is not None and spec.registry.port != 443:
+        port_given = "port" in spec.registry.model_fields_set
+        yield Finding(
+            ("registry", "port") if port_given else (*where, "letsencrypt"),
+            Severity.WARNING,
+            "RG503",
+            "Let's Encrypt checks the host on port 443: publish the registry "
+            "on port 443 or certificates will not be issued",
+        )
+    if tls.minimum is not None and version < (2, 8):
+        yield Finding(
+            (*where, "minimum"),
+            Severity.ERROR,
+            "RG504",
+            f"tls.minimum needs registry 2.8 or later; this spec runs "
+            f"{version_text(version)}",
+        )
+    if tls.letsencrypt is not None and tls.letsencrypt.hosts and version < (2, 7):
+        yield Finding(
+            (*where, "letsencrypt", "hosts"),
+            Severity.ERROR,
+            "RG504",
+            f"letsencrypt.hosts needs registry 2.7 or later; this spec runs "
+            f"{version_text(version)}",
+        )
+    if tls.ca is not None:
+        yield Finding(
+            (*where, "ca"),
+            Severity.WARNING,
+            "RG515",
+            "a private CA signed the registry's certificate: every Docker host "
+            "must trust it (APPLY.md copies it to /etc/docker/certs.d/"
+            "HOST:PORT/ca.crt), and so must the browsers that open Humpback",
+        )
+
+
+def _feature_findings(spec: Spec, version: Version) -> Iterator[Finding]:
+    registry = spec.registry
+    if registry.auth is not None and spec.humpback.enabled:
+        yield Finding(
+            ("registry", "auth"),
+            Severity.ERROR,
+            "RG506",
+            "Humpback 1.x cannot log in to a registry: its Hub pages and its "
+            "agents read anonymously. Set humpback.enabled: false, or remove "
+            "auth",
+        )
+    if registry.proxy is not None:
+        credentials = registry.proxy.username or registry.proxy.password
+        if credentials and version < (3, 0):
+            yield Finding(
+                ("registry", "proxy"),
+                Severity.WARNING,
+                "RG517",
+                "registry 2.x sends proxy credentials only to upstreams that "
+                "use token auth (such as Docker Hub), not to basic-auth ones",
+            )
+        if registry.delete:
+            yield Finding(
+                ("registry", "delete"),
+                Severity.ERROR,
+                "RG507",
+                "a pull-through cache cannot delete images: remove delete, or proxy",
+            )
+        else:
+            yield Finding(
+                ("registry", "proxy"),
+                Severity.WARNING,
+                "RG508",
+                "a pull-through cache refuses pushes: Docker hosts can pull "
+                "through it but not push to it",
+            )
+        if registry.proxy.ttl is not None and version < (3, 0):
+            yield Finding(
+                ("registry", "proxy", "ttl"),
+                Severity.ERROR,
+                "RG521",
+                f"proxy.ttl needs registry 3.0 or later; this spec runs "
+                f"{version_text(version)}",
+            )
+    if registry.replicas > 1 and registry.http_secret is None:
+        yield Finding(
+            ("registry", "replicas"),
+            Severity.ERROR,
+            "RG509",
+            f"{registry.replicas} replicas need one shared secret, or uploads "
+            "fail with 'blob upload unknown': add http_secret: {env: NAME}",
+        )
+    storage = registry.storage
+    if storage.driver == "s3" and storage.s3 is None:
+        yield Finding(
+            ("registry", "storage", "driver"),
+            Severity.ERROR,
+            "RG510",
+            "the s3 driver needs its settings: add storage.s3 with bucket and region",
+        )
+    if storage.driver != "s3" and storage.s3 is not None:
+        yield Finding(
+            ("registry", "storage", "s3"),
+            Severity.ERROR,
+            "RG510",
+            f"storage.s3 is set but the driver is {storage.driver}: write "
+            "driver: s3, or remove s3",
+        )
+    if storage.driver == "inmemory":
+        yield Finding(
+            ("registry", "storage", "driver"),
+            Severity.WARNING,
+            "RG511",
+            "inmemory storage loses every image when the container stops",
+        )
+    if storage.driver != "filesystem" and "data_dir" in registry.model_fields_set:
+        yield Finding(
+            ("registry", "data_dir"),
+            Severity.WARNING,
+            "RG516",
+            f"data_dir is not used with the {storage.driver} driver",
+        )
+    if registry.metrics.enabled and version < (2, 7):
+        yield Finding(
+            ("registry", "metrics", "enabled"),
+            Severity.ERROR,
+            "RG512",
+            f"Prometheus metrics need registry 2.7 or later; this spec runs "
+            f"{version_text(version)}",
+        )
+    if registry.delete and version < (2, 7):
+        yield Finding(
+            ("registry", "delete"),
+            Severity.WARNING,
+            "RG514",
+            f"garbage-collect --delete-untagged needs registry 2.7; with "
+            f"{version_text(version)} gc.sh frees only blobs of deleted "
+            "manifests",
+        )
+
+
+def _merged_findings(spec: Spec, version: Version) -> Iterator[Finding]:
+    merged = build_config(spec, version)
+    storage = merged.get("storage", {})
+    drivers = sorted(set(storage) & DRIVERS) if isinstance(storage, dict) else []
+    if len(drivers) > 1:
+        yield Finding(
+            ("registry", "config", "storage"),
+            Severity.ERROR,
+            "RG527",
+            f"config.yml would hold {len(drivers)} storage drivers "
+            f"({', '.join(drivers)}); the registry takes exactly one: choose "
+            "it with registry.storage.driver",
+        )
+    filesystem = storage.get("filesystem") if isinstance(storage, dict) else None
+    root = filesystem.get("rootdirectory") if isinstance(filesystem, dict) else None
+    if root is not None and root != CONTAINER_DATA_DIR:
+        yield Finding(
+            ("registry", "config", "storage", "filesystem", "rootdirectory"),
+            Severity.ERROR,
+            "RG524",
+            f"the storage root would be {root}, but run.sh mounts data_dir on "
+            f"{CONTAINER_DATA_DIR}: images would land inside the container "
+            "and vanish with it; remove this override",
+        )
+
+
+def check_registry(spec: Spec) -> list[Finding]:
+    """Every problem of the registry's features and of registry.config."""
+    version = version_of(spec.registry)
+    if version is None:
+        tag = values.image_tag(spec.registry.image) or "no tag"
+        return [
+            Finding(
+                ("registry", "image"),
+                Severity.ERROR,
+                "RG513",
+                f"cannot tell the registry version from the image tag ({tag}): "
+                "use a versioned tag such as registry:2.8.3, or set "
+                "registry.version: '2.8.3'",
+            )
+        ]
+    findings = [
+        *_tls_findings(spec, version),
+        *_feature_findings(spec, version),
+        *check_config(spec.registry.config, version),
+    ]
+    if not any(f.severity is Severity.ERROR for f in findings):
+        findings.extend(_merged_findings(spec, version))
+    return findings
