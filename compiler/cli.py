@@ -1,31 +1,19 @@
-"""The ``regc`` command line: the only place that prints or exits.
+"""The ``regc`` command line, read by typer.
 
-User errors are printed as diagnostics and mapped to the exit statuses of the
-contract (1 invalid spec or differences, 2 usage); anything else is a bug in
-regc and exits 3 with a short message, the traceback only under ``--debug``.
+The commands themselves, and the mapping of every outcome to the exit
+statuses of the contract, live in ``commands``; ``entry`` reads the common
+forms of ``build`` and ``check`` without typer and sends the rest here.
 """
 
 from __future__ import annotations
 
-import logging
-import sys
-import traceback
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from . import __version__
-from .diagnostics import Diagnostic, Severity, SpecError, UsageError, UserError
-
-if TYPE_CHECKING:
-    from .pipeline import Compiled
-
-ISSUES_URL = "the regc issue tracker"
-# Past this many, diagnostics are summarized: the first ones are enough to act.
-MAX_DIAGNOSTICS = 50
-DEFAULT_SPEC = Path("registry.yaml")
+from . import __version__, commands
+from .diagnostics import UsageError
 
 app = typer.Typer(
     add_completion=False,
@@ -54,144 +42,42 @@ Verbose = Annotated[
     bool, typer.Option("--verbose", "-v", help="Say what was written and skipped.")
 ]
 
-log = logging.getLogger("regc")
-
-
-def _setup_logging(verbose: bool) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("regc: %(message)s"))
-    root = logging.getLogger("regc")
-    root.handlers[:] = [handler]
-    root.setLevel(logging.INFO if verbose else logging.WARNING)
-
-
-def _print_diagnostics(diagnostics: list[Diagnostic]) -> None:
-    shown = diagnostics[:MAX_DIAGNOSTICS]
-    for diagnostic in shown:
-        typer.echo(diagnostic.format(), err=True)
-    if len(diagnostics) > len(shown):
-        typer.echo(
-            f"regc: ... and {len(diagnostics) - len(shown)} more problems", err=True
-        )
-
-
-def _run(action: Callable[[], int], debug: bool) -> None:
-    """Run a command body, turning every outcome into an exit status."""
-    try:
-        status = action()
-    except SpecError as exc:
-        _print_diagnostics(exc.diagnostics)
-        status = exc.exit_code
-    except UserError as exc:
-        typer.echo(f"regc: error: {exc}", err=True)
-        status = exc.exit_code
-    except KeyboardInterrupt:
-        typer.echo("regc: interrupted", err=True)
-        status = 130
-    except Exception as exc:
-        if debug:
-            traceback.print_exc()
-        typer.echo(
-            f"regc: internal error: {type(exc).__name__}: {exc}\n"
-            "This is a bug in regc, not in your spec. Run the same command "
-            f"with --debug for the traceback and report it to {ISSUES_URL}.",
-            err=True,
-        )
-        status = 3
-    raise typer.Exit(status)
-
-
-def _specs(specs: list[Path] | None) -> list[Path]:
-    return list(specs) if specs else [DEFAULT_SPEC]
-
-
-def _compiled(specs: list[Path] | None) -> list[Compiled]:
-    from .pipeline import compile_spec
-
-    compiled: list[Compiled] = []
-    problems: list[Diagnostic] = []
-    for path in _specs(specs):
-        try:
-            result = compile_spec(path)
-        except SpecError as exc:
-            problems.extend(exc.diagnostics)
-            continue
-        problems.extend(result.checked.warnings)
-        compiled.append(result)
-
-    names: dict[str, Path] = {}
-    for result in compiled:
-        other = names.setdefault(result.name, result.checked.path)
-        if other != result.checked.path:
-            raise UsageError(
-                f"{other} and {result.checked.path} both compile to '{result.name}': "
-                "give one of them another `name:`"
-            )
-    if any(d.severity is Severity.ERROR for d in problems):
-        raise SpecError(problems)
-    _print_diagnostics(problems)
-    return compiled
-
 
 @app.command()
 def build(
     specs: Specs = None,
-    out: OutDir = Path("out"),
+    out: OutDir = commands.DEFAULT_OUT,
     verbose: Verbose = False,
     debug: Debug = False,
 ) -> None:
     """Compile specs and write their artifacts to OUT/NAME/."""
-    _setup_logging(verbose)
-
-    def action() -> int:
-        from .write import check_out_dir, write_artifacts
-
-        compiled = _compiled(specs)
-        check_out_dir(out)
-        for result in compiled:
-            try:
-                outcome = write_artifacts(out, result.name, result.artifacts)
-            except OSError as exc:
-                where = exc.filename or out / result.name
-                raise UsageError(
-                    f"{where}: cannot write the output: {exc.strerror or exc}"
-                ) from None
-            for relative in outcome.foreign:
-                log.warning(
-                    "%s: not generated by regc; left in place",
-                    out / result.name / relative,
-                )
-            if not outcome.changed:
-                log.info("%s: up to date", out / result.name)
-        return 0
-
-    _run(action, debug)
+    commands.setup_logging(verbose)
+    paths = commands.specs_or_default(specs)
+    raise typer.Exit(commands.run(lambda: commands.build(paths, out), debug))
 
 
 @app.command()
 def check(
     specs: Specs = None,
-    out: OutDir = Path("out"),
+    out: OutDir = commands.DEFAULT_OUT,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help=(
+                "Compile even when the manifests prove the output current "
+                "(they are trusted not to be edited by hand)."
+            ),
+        ),
+    ] = False,
     verbose: Verbose = False,
     debug: Debug = False,
 ) -> None:
     """Compile specs in memory and compare with OUT/NAME/; write nothing."""
-    _setup_logging(verbose)
-
-    def action() -> int:
-        from .check import compare
-
-        status = 0
-        for result in _compiled(specs):
-            target = out / result.name
-            for difference in compare(target, result.artifacts):
-                status = 1
-                typer.echo(f"regc: {difference.describe(target)}", err=True)
-                if difference.diff:
-                    typer.echo(difference.diff, nl=False)
-        return status
-
-    _run(action, debug)
+    commands.setup_logging(verbose)
+    paths = commands.specs_or_default(specs)
+    body = commands.check if full else commands.quick_check
+    raise typer.Exit(commands.run(lambda: body(paths, out), debug))
 
 
 @app.command("validate")
@@ -199,23 +85,9 @@ def validate_command(
     specs: Specs = None, verbose: Verbose = False, debug: Debug = False
 ) -> None:
     """Load, validate and lint specs; write nothing."""
-    _setup_logging(verbose)
-
-    def action() -> int:
-        from .pipeline import check_spec
-
-        problems: list[Diagnostic] = []
-        failed = False
-        for path in _specs(specs):
-            try:
-                problems.extend(check_spec(path).warnings)
-            except SpecError as exc:
-                problems.extend(exc.diagnostics)
-                failed = True
-        _print_diagnostics(problems)
-        return 1 if failed else 0
-
-    _run(action, debug)
+    commands.setup_logging(verbose)
+    paths = commands.specs_or_default(specs)
+    raise typer.Exit(commands.run(lambda: commands.validate(paths), debug))
 
 
 @app.command()
@@ -228,14 +100,14 @@ def schema(debug: Debug = False) -> None:
         typer.echo(schema_text(), nl=False)
         return 0
 
-    _run(action, debug)
+    raise typer.Exit(commands.run(action, debug))
 
 
 @app.command()
 def init(
     path: Annotated[
         Path, typer.Argument(help="Where to write the starter spec.")
-    ] = DEFAULT_SPEC,
+    ] = commands.DEFAULT_SPEC,
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite an existing file.")
     ] = False,
@@ -257,7 +129,7 @@ def init(
         )
         return 0
 
-    _run(action, debug)
+    raise typer.Exit(commands.run(action, debug))
 
 
 def _version(value: bool) -> None:

@@ -42,7 +42,7 @@ class Compiled:
 def _name(spec: Spec, document: Document, path: Path) -> str:
     if spec.name is not None:
         return spec.name
-    if re.match(values.NAME_PATTERN, path.stem):
+    if re.fullmatch(values.NAME_PATTERN, path.stem):
         return path.stem
     raise SpecError(
         [
@@ -63,7 +63,7 @@ def check_spec(path: Path) -> Checked:
     if path.is_dir():
         raise UsageError(f"{file}: is a folder, not a spec file")
     try:
-        document = load(path, file)
+        document = load(path, file, keep_going=True)
     except FileNotFoundError:
         raise UsageError(f"{file}: no such spec file") from None
     except OSError as exc:

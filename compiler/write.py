@@ -4,22 +4,28 @@ The new tree is assembled in a hidden sibling folder, unchanged files are
 hard-linked from the old tree (so they are not rewritten), and the folder is
 swapped in with two renames.  An error before the swap leaves the previous
 ``OUT/NAME/`` exactly as it was and removes the staging folder.
+
+Many specs are written by several threads at once: creating files and folders
+is work for the kernel, done outside Python's lock, so threads spread it over
+the CPUs.
 """
 
 from __future__ import annotations
 
-import json
-import logging
 import os
 import shutil
 import tempfile
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import manifest
 from .diagnostics import UsageError
-from .render import MANIFEST, Artifact
+from .render import Artifact
 
-log = logging.getLogger(__name__)
+# Enough to keep the file system busy; more only adds contention.
+WRITER_THREADS = 8
 
 
 @dataclass
@@ -49,11 +55,8 @@ def existing_files(target: Path) -> dict[str, Path]:
 
 def previous_artifacts(target: Path) -> set[str]:
     """Paths the previous build listed in its manifest; empty if unreadable."""
-    try:
-        manifest = json.loads((target / MANIFEST).read_text("utf-8"))
-        return {entry["path"] for entry in manifest["artifacts"]} | {MANIFEST}
-    except (OSError, ValueError, KeyError, TypeError):
-        return set()
+    previous = manifest.read(target)
+    return previous.paths if previous is not None else set()
 
 
 def is_current(path: Path, artifact: Artifact) -> bool:
@@ -81,21 +84,132 @@ def check_out_dir(out_dir: Path) -> None:
         raise UsageError(f"{probe}: the output folder is not writable")
 
 
-def _clean_leftovers(out_dir: Path, name: str) -> None:
-    # A build killed between its two renames leaves these behind.
-    for stale in out_dir.glob(f".{name}.*.regc-tmp"):
-        shutil.rmtree(stale, ignore_errors=True)
+class _Leftovers:
+    """Staging folders a killed build left in OUT, listed once for all names.
+
+    Listing OUT for each name would make writing many specs quadratic.
+    """
+
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir = out_dir
+        self._by_name: dict[str, list[str]] | None = None
+        self._lock = threading.Lock()
+
+    def remove(self, name: str) -> None:
+        with self._lock:
+            if self._by_name is None:
+                self._by_name = {}
+                try:
+                    entries = os.listdir(self.out_dir)
+                except OSError:
+                    entries = []
+                for entry in entries:
+                    # Staging and backup folders are named .NAME.RANDOM.regc-tmp.
+                    if entry.startswith(".") and entry.endswith(".regc-tmp"):
+                        owner = entry[1:].partition(".")[0]
+                        self._by_name.setdefault(owner, []).append(entry)
+            stale = self._by_name.pop(name, [])
+        for entry in stale:
+            shutil.rmtree(self.out_dir / entry, ignore_errors=True)
 
 
-def _stage(staging: Path, relative: str) -> Path:
-    path = staging / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path
+class _Stage:
+    """A staging folder, filled with as few system calls as it takes.
+
+    On a busy file system creating folders and files is the cost of a
+    build, so each folder is made once, top down, and each file with one
+    open, write, chmod and close.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._made = {""}
+
+    def path(self, relative: str) -> Path:
+        folder = relative.rpartition("/")[0]
+        if folder not in self._made:
+            parts = folder.split("/")
+            for depth in range(1, len(parts) + 1):
+                sub = "/".join(parts[:depth])
+                if sub not in self._made:
+                    os.mkdir(self.root / sub)
+                    self._made.add(sub)
+        return self.root / relative
+
+    def write(self, relative: str, content: bytes, mode: int) -> None:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+        fd = os.open(self.path(relative), flags, mode)
+        try:
+            view = memoryview(content)
+            while view:
+                view = view[os.write(fd, view) :]
+            # The umask may have taken bits off the mode given to open().
+            os.fchmod(fd, mode)
+        finally:
+            os.close(fd)
+
+
+@dataclass
+class _Plan:
+    """What writing a folder will change, and the files it holds now."""
+
+    target: Path
+    artifacts: list[Artifact]
+    current: dict[str, Path]
+    result: WriteResult
 
 
 def write_artifacts(out_dir: Path, name: str, artifacts: list[Artifact]) -> WriteResult:
     """Make ``out_dir/name`` hold exactly ``artifacts`` (and foreign files)."""
-    target = out_dir / name
+    return write_many(out_dir, [(name, artifacts)])[0]
+
+
+def write_many(
+    out_dir: Path, outputs: Iterable[tuple[str, list[Artifact]]]
+) -> list[WriteResult]:
+    """``write_artifacts`` for each (name, artifacts), several at a time.
+
+    ``outputs`` may be a stream: each folder is written as soon as it comes,
+    and is replaced or left as it was on its own.  The first error is raised
+    once the folders already begun are done.  The names must differ.
+    """
+    leftovers = _Leftovers(out_dir)
+
+    def update(name: str, artifacts: list[Artifact]) -> _Plan:
+        plan = _plan(out_dir / name, artifacts)
+        if plan.result.changed:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            leftovers.remove(name)
+            _write(out_dir, plan)
+        return plan
+
+    return [plan.result for plan in _each(update, outputs)]
+
+
+def _each(
+    update: Callable[[str, list[Artifact]], _Plan],
+    outputs: Iterable[tuple[str, list[Artifact]]],
+) -> list[_Plan]:
+    """``update`` of each output, the first in this thread, more in a pool."""
+    stream = iter(outputs)
+    first = next(stream, None)
+    if first is None:
+        return []
+    second = next(stream, None)
+    if second is None:
+        # One folder: a thread pool would only add its start-up.
+        return [update(*first)]
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(WRITER_THREADS) as pool:
+        futures = [pool.submit(update, *first), pool.submit(update, *second)]
+        futures.extend(pool.submit(update, *output) for output in stream)
+    return [future.result() for future in futures]
+
+
+def _plan(target: Path, artifacts: list[Artifact]) -> _Plan:
+    """What writing ``artifacts`` to ``target`` would change."""
     if target.exists() and not target.is_dir():
         raise UsageError(f"{target}: exists and is not a folder")
     current = existing_files(target)
@@ -114,35 +228,30 @@ def write_artifacts(out_dir: Path, name: str, artifacts: list[Artifact]) -> Writ
             result.removed.append(relative)
         else:
             result.foreign.append(relative)
-    if not result.changed:
-        return result
+    return _Plan(target, artifacts, current, result)
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    _clean_leftovers(out_dir, name)
-    staging = Path(
-        tempfile.mkdtemp(prefix=f".{name}.", suffix=".regc-tmp", dir=out_dir)
+
+def _write(out_dir: Path, plan: _Plan) -> None:
+    """Swap in the new folder ``plan`` describes."""
+    target, current, result = plan.target, plan.current, plan.result
+    staging = _Stage(
+        Path(
+            tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".regc-tmp", dir=out_dir)
+        )
     )
     try:
-        for artifact in artifacts:
-            path = _stage(staging, artifact.path)
+        for artifact in plan.artifacts:
             if artifact.path in result.unchanged:
-                os.link(current[artifact.path], path)
+                os.link(current[artifact.path], staging.path(artifact.path))
             else:
-                path.write_bytes(artifact.content)
-                path.chmod(artifact.mode)
+                staging.write(artifact.path, artifact.content, artifact.mode)
         for relative in result.foreign:
-            os.link(current[relative], _stage(staging, relative), follow_symlinks=False)
-        staging.chmod(0o755)
-        _swap(staging, target)
+            os.link(current[relative], staging.path(relative), follow_symlinks=False)
+        staging.root.chmod(0o755)
+        _swap(staging.root, target)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(staging.root, ignore_errors=True)
         raise
-
-    for relative in result.written:
-        log.info("wrote %s", target / relative)
-    for relative in result.removed:
-        log.info("removed %s (no longer generated)", target / relative)
-    return result
 
 
 def _swap(staging: Path, target: Path) -> None:

@@ -128,33 +128,6 @@ def test_validate_writes_nothing_and_exits_0_for_a_valid_spec(tmp_path: Path) ->
     assert sorted(p.name for p in tmp_path.iterdir()) == ["registry.yaml"]
 
 
-def test_check_exits_0_when_current_and_1_with_a_diff_after_a_hand_edit(
-    tmp_path: Path,
-) -> None:
-    (tmp_path / "registry.yaml").write_text(MINIMAL)
-    assert regc("build", cwd=tmp_path).returncode == 0
-    assert regc("check", cwd=tmp_path).returncode == 0
-
-    daemon_json = tmp_path / "out/registry/hosts/daemon-json/etc/docker/daemon.json"
-    daemon_json.write_text('{"insecure-registries": []}\n')
-    result = regc("check", cwd=tmp_path)
-
-    assert result.returncode == 1
-    assert "edited by hand" in result.stderr
-    assert '-{"insecure-registries": []}' in result.stdout
-    assert daemon_json.read_text() == '{"insecure-registries": []}\n'
-
-
-def test_check_tells_a_stale_build_from_a_hand_edit(tmp_path: Path) -> None:
-    (tmp_path / "registry.yaml").write_text(MINIMAL)
-    regc("build", cwd=tmp_path)
-    (tmp_path / "registry.yaml").write_text(MINIMAL + "  port: 5001\n")
-    result = regc("check", cwd=tmp_path)
-    assert result.returncode == 1
-    assert "out of date with the spec" in result.stderr
-    assert "edited by hand" not in result.stderr
-
-
 def test_an_internal_error_exits_3_without_a_traceback(tmp_path: Path) -> None:
     # A bug is simulated by breaking the renderer from inside the process.
     (tmp_path / "registry.yaml").write_text(MINIMAL)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
+from regc.diagnostics import UsageError
 from regc.render import Artifact
-from regc.write import write_artifacts
+from regc.write import _Stage, write_artifacts, write_many
 
 ARTIFACTS = [
     Artifact("a.txt", b"alpha\n"),
@@ -62,17 +64,17 @@ def test_a_failure_mid_write_leaves_the_previous_output_and_no_temporary_files(
 ) -> None:
     write_artifacts(tmp_path, "r", ARTIFACTS)
     before = _snapshot(tmp_path / "r")
-    real_write = Path.write_bytes
+    real_write = _Stage.write
     calls = 0
 
-    def failing_write(self: Path, data: bytes) -> int:
+    def failing_write(self: _Stage, relative: str, content: bytes, mode: int) -> None:
         nonlocal calls
         calls += 1
         if calls == 2:
             raise OSError(28, "No space left on device")
-        return real_write(self, data)
+        real_write(self, relative, content, mode)
 
-    monkeypatch.setattr(Path, "write_bytes", failing_write)
+    monkeypatch.setattr(_Stage, "write", failing_write)
     changed = [Artifact(a.path, a.content + b"#", a.mode) for a in ARTIFACTS]
     with pytest.raises(OSError, match="No space left"):
         write_artifacts(tmp_path, "r", changed)
@@ -110,3 +112,46 @@ def test_leftovers_of_a_killed_build_are_cleaned_up(tmp_path: Path) -> None:
     (leftover / "x").write_text("half")
     write_artifacts(tmp_path, "r", ARTIFACTS)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]
+
+
+def test_modes_are_exact_whatever_the_umask(tmp_path: Path) -> None:
+    previous = os.umask(0o077)
+    try:
+        write_artifacts(tmp_path, "r", ARTIFACTS)
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "r/a.txt").stat().st_mode & 0o7777 == 0o644
+    assert (tmp_path / "r/sub/run.sh").stat().st_mode & 0o7777 == 0o755
+
+
+def test_many_folders_are_written_in_one_call(tmp_path: Path) -> None:
+    names = [f"r{index}" for index in range(20)]
+    results = write_many(tmp_path, [(name, ARTIFACTS) for name in names])
+    assert [result.written for result in results] == [
+        [a.path for a in ARTIFACTS]
+    ] * len(names)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names)
+    for name in names:
+        assert (tmp_path / name / "sub/run.sh").read_bytes() == b"#!/bin/sh\n"
+
+
+def test_a_folder_that_cannot_be_written_fails_after_the_others_are_done(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "r1").write_text("a file where a folder belongs")
+    outputs = [(f"r{index}", ARTIFACTS) for index in range(4)]
+    with pytest.raises(UsageError, match="r1: exists and is not a folder"):
+        write_many(tmp_path, outputs)
+    for name in ("r0", "r2", "r3"):
+        assert (tmp_path / name / "a.txt").is_file()
+
+
+def test_leftovers_are_cleaned_only_for_the_folders_written(tmp_path: Path) -> None:
+    for leftover in (".r.abc.regc-tmp", ".other.abc.regc-tmp"):
+        (tmp_path / leftover).mkdir()
+    write_many(tmp_path, [("r", ARTIFACTS), ("s", ARTIFACTS)])
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".other.abc.regc-tmp",
+        "r",
+        "s",
+    ]
