@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import templatecache
 from .diagnostics import Diagnostic, Severity, SpecError, UsageError
 from .pipeline import compile_spec
 
@@ -86,7 +85,6 @@ def compile_specs(paths: Sequence[Path]) -> list[Output]:
     too) when any has an error, and ``UsageError`` for an unreadable spec or
     two specs with one name.  A spec named twice is compiled once.
     """
-    templatecache.install()
     outputs: list[Output] = []
     problems: list[Diagnostic] = []
     owners: dict[str, Path] = {}

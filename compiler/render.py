@@ -17,7 +17,7 @@ from typing import Any
 import jinja2
 import yaml
 
-from . import __version__, quoting
+from . import __version__, quoting, templatecache
 from .hosts import DaemonJson, DropIn, EnvironmentFile, HostPlan
 from .resolve import Plan
 
@@ -53,6 +53,8 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters.update(quoting.FILTERS)
+    # Compiled templates are kept between runs, checked against the source.
+    env.bytecode_cache = templatecache.bytecode_cache(env)
     return env
 
 

@@ -86,16 +86,3 @@ def bytecode_cache(environment: jinja2.Environment) -> jinja2.BytecodeCache | No
         return None
     return _Cache(str(path))
 
-
-def install() -> None:
-    """Give the renderer's environment a cache, unless it has one.
-
-    TODO: render.environment() should pass ``bytecode_cache(...)`` to the
-    Environment it makes; remove this function and its call in
-    ``batch.compile_specs`` once it does.
-    """
-    from .render import environment
-
-    env = environment()
-    if env.bytecode_cache is None:
-        env.bytecode_cache = bytecode_cache(env)
