@@ -85,4 +85,3 @@ def bytecode_cache(environment: jinja2.Environment) -> jinja2.BytecodeCache | No
     if status.st_uid != os.getuid() or status.st_mode & 0o022:
         return None
     return _Cache(str(path))
-
