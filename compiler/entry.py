@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import importlib
 import os
 import sys
+import types
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
@@ -49,16 +51,45 @@ def parse(args: Sequence[str]) -> tuple[str, list[Path], Path | None] | None:
     return args[0], specs, Path(out) if out is not None else None
 
 
+# pydantic's module that finds plugins, and what regc gives it instead.
+PLUGIN_LOADER = "pydantic.plugin._loader"
+
+
+def skip_pydantic_plugins() -> None:
+    """Make pydantic build regc's models without looking for plugins.
+
+    regc's models use no pydantic plugin, and one installed beside regc
+    should not change how a spec validates.  The documented switch,
+    PYDANTIC_DISABLE_PLUGINS, stops pydantic from loading plugins, but not
+    from importing importlib.metadata to find them, a tenth of a build.  So
+    regc also stands in for that module, with the one function pydantic
+    calls on it, answering as the switch does: no plugins.  Where pydantic
+    has already loaded it, it is left alone; should a later pydantic ask the
+    stand-in for anything else, the real module is loaded and answers.
+    """
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    if PLUGIN_LOADER not in sys.modules:
+        loader = types.ModuleType(PLUGIN_LOADER, "No pydantic plugins (regc).")
+        loader.get_plugins = tuple  # type: ignore[attr-defined]
+        loader.__getattr__ = _from_real_loader  # type: ignore[method-assign]
+        sys.modules[PLUGIN_LOADER] = loader
+
+
+def _from_real_loader(name: str) -> object:
+    """``name`` of pydantic's own plugin loader, which replaces the stand-in."""
+    if name.startswith("__"):
+        raise AttributeError(name)
+    sys.modules.pop(PLUGIN_LOADER, None)
+    return getattr(importlib.import_module(PLUGIN_LOADER), name)
+
+
 def main() -> None:
     """Run ``regc`` with the arguments it was given."""
     # Loading pydantic and jinja2 makes objects by the hundred thousand and
     # few cycles: collecting garbage every 700 allocations, as Python does by
     # default, costs a short-lived run ~5% for nothing.  mypy does the same.
     gc.set_threshold(GC_THRESHOLD)
-    # regc's models use no pydantic plugin, and one installed beside regc
-    # should not change how a spec validates; looking for plugins means
-    # reading the metadata of every installed package, on every run.
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    skip_pydantic_plugins()
     request = parse(sys.argv[1:])
     if request is None:
         from . import cli

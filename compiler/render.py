@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib
 import json
 from dataclasses import dataclass
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -37,8 +38,14 @@ class Artifact:
         return hashlib.sha256(self.content).hexdigest()
 
 
+# The templates ship as files of the regc.targets package.  A path beside its
+# __init__ is all regc needs: importlib.resources would cost every run the
+# import of its readers for zip imports, which an installed regc never is.
+TARGETS = Path(str(importlib.import_module("regc.targets").__file__)).parent
+
+
 def _load_template(name: str) -> str:
-    return resources.files("regc.targets").joinpath(name).read_text("utf-8")
+    return (TARGETS / name).read_text("utf-8")
 
 
 @functools.cache

@@ -43,6 +43,11 @@ def regc_typer(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 def imported_modules(*args: str, cwd: Path) -> set[str]:
     """The top-level packages ``python -m regc ARGS`` imports."""
+    return {name.split(".")[0] for name in imported_module_names(*args, cwd=cwd)}
+
+
+def imported_module_names(*args: str, cwd: Path) -> set[str]:
+    """The dotted names of every module ``python -m regc ARGS`` imports."""
     result = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "regc", *args],
         cwd=cwd,
@@ -54,7 +59,7 @@ def imported_modules(*args: str, cwd: Path) -> set[str]:
     names = set()
     for line in result.stderr.splitlines():
         if line.startswith("import time:") and line.count("|") == 2:
-            names.add(line.rsplit("|", 1)[1].strip().split(".")[0])
+            names.add(line.rsplit("|", 1)[1].strip())
     return names
 
 

@@ -12,7 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from commandline import MINIMAL, imported_modules, regc, regc_typer, snapshot
+from commandline import (
+    MINIMAL,
+    imported_module_names,
+    imported_modules,
+    regc,
+    regc_typer,
+    snapshot,
+)
 from regc.entry import parse
 
 
@@ -117,6 +124,76 @@ def test_the_common_forms_do_not_load_typer(tmp_path: Path) -> None:
     (tmp_path / "registry.yaml").write_text(MINIMAL)
     assert "typer" not in imported_modules("build", cwd=tmp_path)
     assert "typer" in imported_modules("build", "-v", cwd=tmp_path)
+
+
+def test_a_build_looks_for_no_plugins_and_no_package_resources(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "registry.yaml").write_text(MINIMAL)
+    names = imported_module_names("build", cwd=tmp_path)
+    assert "regc.spec" in names and "regc.render" in names
+    assert "importlib.metadata" not in names
+    assert "importlib.resources" not in names
+    assert (tmp_path / "out" / "registry" / "registry" / "config.yml").is_file()
+
+
+def test_pydantic_builds_the_models_with_no_plugins_in_place_of_its_loader() -> None:
+    code = (
+        "import sys\n"
+        "from regc.entry import PLUGIN_LOADER, skip_pydantic_plugins\n"
+        "skip_pydantic_plugins()\n"
+        "from regc import spec\n"
+        "from pydantic.plugin import _loader\n"
+        "print(_loader.__doc__, list(_loader.get_plugins()))\n"
+        "print(spec.Spec.__pydantic_complete__, 'importlib.metadata' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    no_plugins, built = result.stdout.splitlines()
+    assert no_plugins == "No pydantic plugins (regc). []"
+    assert built == "True False"
+
+
+def test_a_plugin_loader_pydantic_already_has_is_left_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pydantic.plugin import _loader
+
+    # The switch it sets is restored after the test.
+    monkeypatch.setenv("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
+    from regc import entry, spec
+
+    assert spec.Spec.__pydantic_complete__
+    before = sys.modules[entry.PLUGIN_LOADER]
+    entry.skip_pydantic_plugins()
+    assert sys.modules[entry.PLUGIN_LOADER] is before is _loader
+
+
+def test_anything_else_asked_of_the_stand_in_comes_from_pydantics_loader() -> None:
+    code = (
+        "import sys\n"
+        "from regc.entry import PLUGIN_LOADER, skip_pydantic_plugins\n"
+        "skip_pydantic_plugins()\n"
+        "from pydantic.plugin import _loader\n"
+        "print(_loader.PYDANTIC_ENTRY_POINT_GROUP)\n"
+        "print(sys.modules[PLUGIN_LOADER].__doc__ != _loader.__doc__)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["pydantic", "True"]
 
 
 def test_help_and_other_commands_still_work_through_typer(tmp_path: Path) -> None:
