@@ -120,7 +120,12 @@ KNOWN: dict[str, Any] = {
         "tls": OPEN,
         "*": None,
     },
-    "health": OPEN,
+    "health": {
+        "storagedriver": {"enabled": None, "interval": None, "threshold": None},
+        "file": OPEN,
+        "http": OPEN,
+        "tcp": OPEN,
+    },
     "proxy": {"remoteurl": None, "username": None, "password": None, "ttl": None},
     "compatibility": OPEN,
     "validation": {"enabled": None, "disabled": None, "manifests": OPEN},
@@ -166,6 +171,7 @@ DURATIONS = {
     ("storage", "maintenance", "uploadpurging", "age"),
     ("storage", "maintenance", "uploadpurging", "interval"),
     ("proxy", "ttl"),
+    ("health", "storagedriver", "interval"),
     ("redis", "dialtimeout"),
     ("redis", "readtimeout"),
     ("redis", "writetimeout"),
@@ -177,6 +183,7 @@ BOOLEANS = {
     ("storage", "maintenance", "uploadpurging", "enabled"),
     ("storage", "maintenance", "uploadpurging", "dryrun"),
     ("storage", "maintenance", "readonly", "enabled"),
+    ("health", "storagedriver", "enabled"),
     ("http", "relativeurls"),
     ("http", "http2", "disabled"),
     ("http", "h2c", "enabled"),
@@ -191,6 +198,39 @@ MANAGED = {
         "regc sets http.addr to the container port that run.sh publishes: "
         "change registry.port instead"
     ),
+}
+# Keys a spec field owns: given in registry.config they would change
+# config.yml behind the back of run.sh, verify.sh, the host files and the
+# lint rules, which all follow the spec field.
+OWNED = {
+    ("loglevel",): "registry.log_level",
+    ("log", "level"): "registry.log_level",
+    ("storage", "delete"): "registry.delete: true",
+    ("storage", "s3"): "registry.storage.driver: s3 and registry.storage.s3",
+    ("storage", "inmemory"): "registry.storage.driver: inmemory",
+    ("http", "tls"): "registry.tls",
+    ("http", "debug"): "registry.metrics",
+    ("auth", "htpasswd"): "registry.auth.htpasswd",
+    ("proxy",): "registry.proxy",
+}
+# Parameter names that hold a secret wherever they stand (driver settings,
+# notification headers, reporting keys), matched without regard to case.
+SECRET_NAMES = {
+    "accesskey",
+    "accountkey",
+    "apikey",
+    "authorization",
+    "licensekey",
+    "password",
+    "privatekey",
+    "secret",
+    "secretkey",
+    "sessiontoken",
+}
+# Values the registry refuses at start-up for these keys.
+CHOICES: dict[tuple[str, ...], tuple[str, ...]] = {
+    ("log", "formatter"): ("text", "json", "logstash"),
+    ("storage", "cache", "blobdescriptor"): ("inmemory", "redis"),
 }
 SECRETS = {
     ("http", "secret"): "registry.http_secret: {env: NAME}",
@@ -274,8 +314,8 @@ def _tls(registry: Registry, version: Version) -> dict[str, Any] | None:
     return section
 
 
-def build_config(spec: Spec, version: Version) -> dict[str, Any]:
-    """config.yml as data: the spec's features, then registry.config merged."""
+def base_config(spec: Spec, version: Version) -> dict[str, Any]:
+    """config.yml as data from the spec's fields, before registry.config."""
     registry = spec.registry
     headers: dict[str, list[str]] = {"X-Content-Type-Options": ["nosniff"]}
     if registry.cors.enabled:
@@ -320,7 +360,12 @@ def build_config(spec: Spec, version: Version) -> dict[str, Any]:
         config["health"] = {
             "storagedriver": {"enabled": True, "interval": "10s", "threshold": 3}
         }
-    return deep_merge(config, registry.config)
+    return config
+
+
+def build_config(spec: Spec, version: Version) -> dict[str, Any]:
+    """config.yml as data: the spec's features, then registry.config merged."""
+    return deep_merge(base_config(spec, version), spec.registry.config)
 
 
 def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
@@ -364,6 +409,15 @@ def _check_key(
         )
     if key_path in MANAGED:
         yield Finding(where, Severity.ERROR, "RG523", f"{dotted}: {MANAGED[key_path]}")
+    if key_path in OWNED:
+        yield Finding(
+            where,
+            Severity.ERROR,
+            "RG528",
+            f"{dotted} is set by {OWNED[key_path]}: use that field, so that "
+            "run.sh, verify.sh and the host files follow it",
+            at_key=True,
+        )
     if key_path in SECRETS:
         yield Finding(
             where,
@@ -397,6 +451,27 @@ def _check_value(
                 f"{dotted}: '{value}' is not a Go duration: write a number "
                 "with a unit, such as '30s' or '168h' (there is no 'd')",
             )
+    choices = CHOICES.get(key_path)
+    if choices is not None and value not in choices:
+        yield Finding(
+            where,
+            Severity.ERROR,
+            "RG530",
+            f"{dotted}: the registry refuses {value!r}: write one of "
+            f"{', '.join(choices)}",
+        )
+    if key_path == ("http", "headers") and isinstance(value, dict):
+        for name, header in value.items():
+            if not isinstance(header, list) or not all(
+                isinstance(item, str) for item in header
+            ):
+                yield Finding(
+                    (*where, name),
+                    Severity.ERROR,
+                    "RG530",
+                    f"{dotted}.{name}: the registry reads each header as a "
+                    f"list of strings: write {name}: ['value']",
+                )
     if key_path in BOOLEANS and not isinstance(value, bool):
         yield Finding(
             where,
@@ -440,8 +515,52 @@ def _walk(
         yield from _check_key(path, version, where)
         yield from _check_value(path, value, where)
         children = _known_children(tree.get(key))
-        if children is not None and isinstance(value, dict):
+        if children is not None and not isinstance(value, dict):
+            yield Finding(
+                where,
+                Severity.ERROR,
+                "RG529",
+                f"{'.'.join(path)} is a section of keys in config.yml: write "
+                "a mapping, such as {key: value}",
+            )
+        elif children is not None:
             yield from _walk(value, children, path, version, base)
+        elif tree.get(key) == OPEN:
+            yield from _secrets_in(value, path, base)
+
+
+def _is_secret(key: str | int, value: Any) -> bool:
+    """A value (or list of values, as headers are) under a secret's name."""
+    if not isinstance(key, str) or key.lower() not in SECRET_NAMES or not value:
+        return False
+    scalars = value if isinstance(value, list) else [value]
+    return not any(isinstance(item, dict | list) for item in scalars)
+
+
+def _secrets_in(node: Any, key_path: Path_, base: Path_) -> Iterator[Finding]:
+    """A secret-looking parameter anywhere under a subtree regc does not know."""
+    items: list[tuple[str | int, Any]]
+    if isinstance(node, dict):
+        items = list(node.items())
+    elif isinstance(node, list):
+        items = list(enumerate(node))
+    else:
+        return
+    for key, value in items:
+        path = (*key_path, key)
+        if not _is_secret(key, value):
+            yield from _secrets_in(value, path, base)
+            continue
+        dotted = ".".join(str(part) for part in path)
+        instead = SECRETS.get(tuple(str(part) for part in path))
+        hint = f"use {instead} instead" if instead else "remove it"
+        yield Finding(
+            (*base, *path),
+            Severity.ERROR,
+            "RG522",
+            f"{dotted} would write a secret into config.yml, which is "
+            f"committed with the other artifacts: {hint}",
+        )
 
 
 def _tls_findings(spec: Spec, version: Version) -> Iterator[Finding]:
@@ -474,6 +593,8 @@ def _tls_findings(spec: Spec, version: Version) -> Iterator[Finding]:
             "Let's Encrypt checks the host on port 443: publish the registry "
             "on port 443 or certificates will not be issued",
         )
+    if tls.letsencrypt is not None:
+        yield from _letsencrypt_findings(spec, version)
     if tls.minimum is not None and version < (2, 8):
         yield Finding(
             (*where, "minimum"),
@@ -498,6 +619,100 @@ def _tls_findings(spec: Spec, version: Version) -> Iterator[Finding]:
             "a private CA signed the registry's certificate: every Docker host "
             "must trust it (APPLY.md copies it to /etc/docker/certs.d/"
             "HOST:PORT/ca.crt), and so must the browsers that open Humpback",
+        )
+
+
+def _letsencrypt_findings(spec: Spec, version: Version) -> Iterator[Finding]:
+    registry = spec.registry
+    assert registry.tls is not None and registry.tls.letsencrypt is not None
+    where: Path_ = ("registry", "tls", "letsencrypt")
+    if version < (3, 0):
+        yield Finding(
+            where,
+            Severity.ERROR,
+            "RG532",
+            f"registry {version_text(version)} asks Let's Encrypt for "
+            "certificates over ACMEv1, which Let's Encrypt turned off in 2021 "
+            "(distribution/distribution#3041): use registry 3 (image: "
+            "registry:3.0.0), or give certificate and key",
+        )
+    cache_file = registry.tls.letsencrypt.cache_file
+    folder = cache_file.rsplit("/", 1)[0] or "/"
+    others = {
+        "config_path": registry.config_path,
+        "data_dir": registry.data_dir,
+    }
+    if registry.auth is not None:
+        others["auth.htpasswd.path"] = registry.auth.htpasswd.path
+    shared = sorted(
+        name
+        for name, path in others.items()
+        if path == folder or path.startswith(folder.rstrip("/") + "/")
+    )
+    if folder.count("/") < 2 or shared:
+        reason = (
+            "it is a system folder"
+            if folder.count("/") < 2
+            else f"it also holds {', '.join(shared)}"
+        )
+        yield Finding(
+            (*where, "cache_file"),
+            Severity.ERROR,
+            "RG533",
+            f"run.sh mounts the folder of cache_file, {folder}, writable into "
+            f"the container, and {reason}: keep the cache in a folder of its "
+            "own, such as /var/lib/registry-letsencrypt/cache.json",
+        )
+
+
+def _version_findings(spec: Spec) -> Iterator[Finding]:
+    registry = spec.registry
+    if registry.version is None:
+        return
+    tagged = _parse(values.image_tag(registry.image) or "")
+    given = _parse(registry.version)
+    if tagged is not None and given is not None and tagged[0] != given[0]:
+        yield Finding(
+            ("registry", "version"),
+            Severity.ERROR,
+            "RG518",
+            f"version {registry.version} disagrees with the image tag "
+            f"({registry.image}): regc would write a {given[0]}.x config at "
+            f"the {given[0]}.x path, which a {tagged[0]}.x image ignores; "
+            "remove version or make it agree",
+        )
+
+
+def _replica_findings(spec: Spec) -> Iterator[Finding]:
+    registry = spec.registry
+    if registry.replicas < 2:
+        return
+    where: Path_ = ("registry", "replicas")
+    if registry.storage.driver == "inmemory":
+        yield Finding(
+            where,
+            Severity.ERROR,
+            "RG519",
+            "replicas cannot share inmemory storage: each would hold other "
+            "images; use storage.driver: s3, or filesystem on a shared folder",
+        )
+    elif registry.storage.driver == "filesystem":
+        yield Finding(
+            where,
+            Severity.WARNING,
+            "RG519",
+            f"{registry.replicas} replicas must see the same images: data_dir "
+            f"({registry.data_dir}) has to be one shared file system (NFS, "
+            "CephFS, ...) on every registry host, or use storage.driver: s3",
+        )
+    if registry.delete:
+        yield Finding(
+            ("registry", "delete"),
+            Severity.WARNING,
+            "RG519",
+            "gc.sh stops only the replica on its own host: stop the other "
+            f"{registry.replicas - 1} before running it, or they write to the "
+            "storage while it collects",
         )
 
 
@@ -602,8 +817,46 @@ def _feature_findings(spec: Spec, version: Version) -> Iterator[Finding]:
         )
 
 
+def _replaced_sections(
+    base: dict[str, Any], extra: dict[str, Any], key_path: tuple[str, ...]
+) -> Iterator[Finding]:
+    """A key of registry.config that would replace a section regc writes."""
+    for key, value in extra.items():
+        path = (*key_path, key)
+        generated = base.get(key)
+        if not isinstance(generated, dict):
+            continue
+        if isinstance(value, dict):
+            yield from _replaced_sections(generated, value, path)
+        else:
+            yield Finding(
+                ("registry", "config", *path),
+                Severity.ERROR,
+                "RG529",
+                f"{'.'.join(path)}: regc writes a section of keys here "
+                f"({', '.join(sorted(generated))}); {value!r} would replace it "
+                "whole: give a mapping of the keys to add or change",
+            )
+
+
 def _merged_findings(spec: Spec, version: Version) -> Iterator[Finding]:
-    merged = build_config(spec, version)
+    base = base_config(spec, version)
+    replaced = list(_replaced_sections(base, spec.registry.config, ()))
+    if replaced:
+        yield from replaced
+        return
+    merged = deep_merge(base, spec.registry.config)
+    yield from _redis_findings(merged, version)
+    if "auth" in merged and spec.registry.auth is None and spec.humpback.enabled:
+        yield Finding(
+            ("registry", "config", "auth"),
+            Severity.ERROR,
+            "RG506",
+            "Humpback 1.x cannot log in to a registry: its Hub pages and its "
+            "agents read anonymously. Set humpback.enabled: false, or remove "
+            "auth",
+            at_key=True,
+        )
     storage = merged.get("storage", {})
     drivers = sorted(set(storage) & DRIVERS) if isinstance(storage, dict) else []
     if len(drivers) > 1:
@@ -617,7 +870,7 @@ def _merged_findings(spec: Spec, version: Version) -> Iterator[Finding]:
         )
     filesystem = storage.get("filesystem") if isinstance(storage, dict) else None
     root = filesystem.get("rootdirectory") if isinstance(filesystem, dict) else None
-    if root is not None and root != CONTAINER_DATA_DIR:
+    if root is not None and (str(root).rstrip("/") or "/") != CONTAINER_DATA_DIR:
         yield Finding(
             ("registry", "config", "storage", "filesystem", "rootdirectory"),
             Severity.ERROR,
@@ -625,6 +878,24 @@ def _merged_findings(spec: Spec, version: Version) -> Iterator[Finding]:
             f"the storage root would be {root}, but run.sh mounts data_dir on "
             f"{CONTAINER_DATA_DIR}: images would land inside the container "
             "and vanish with it; remove this override",
+        )
+
+
+def _redis_findings(merged: dict[str, Any], version: Version) -> Iterator[Finding]:
+    storage = merged.get("storage")
+    cache = storage.get("cache") if isinstance(storage, dict) else None
+    if not isinstance(cache, dict) or cache.get("blobdescriptor") != "redis":
+        return
+    redis = merged.get("redis")
+    key = "addrs" if version >= (3, 0) else "addr"
+    if not isinstance(redis, dict) or not redis.get(key):
+        yield Finding(
+            ("registry", "config", "storage", "cache", "blobdescriptor"),
+            Severity.ERROR,
+            "RG531",
+            f"a redis blob descriptor cache needs redis.{key} in registry.config "
+            f"(registry {version_text(version)} panics without it), or write "
+            "blobdescriptor: inmemory",
         )
 
 
@@ -644,8 +915,10 @@ def check_registry(spec: Spec) -> list[Finding]:
             )
         ]
     findings = [
+        *_version_findings(spec),
         *_tls_findings(spec, version),
         *_feature_findings(spec, version),
+        *_replica_findings(spec),
         *check_config(spec.registry.config, version),
     ]
     if not any(f.severity is Severity.ERROR for f in findings):

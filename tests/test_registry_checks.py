@@ -209,7 +209,7 @@ registry:
 LETSENCRYPT = """\
 registry:
   server: registry.example.com
-  image: registry:2.8.2
+  image: registry:3.0.0
 {port}  tls:
     letsencrypt:
       cache_file: /var/lib/registry-le/cache.json
@@ -506,3 +506,210 @@ def test_key_of_registry_3_only_is_an_error_with_registry_2_8(
     text = REGISTRY_3.replace("registry:3.0.0", "registry:2.8.2").format(config=config)
     error = only(diagnostics(tmp_path, text), "RG521")
     assert error.position.line == 5
+
+
+# --- registry.config: keys a spec field owns, sections, values ---------------
+
+CONFIG_2_8 = """\
+registry:
+  server: 192.168.1.10
+  image: registry:2.8.2
+  config:
+{config}"""
+
+
+@pytest.mark.parametrize(
+    ("config", "field"),
+    [
+        ("    storage: {delete: {enabled: true}}\n", "registry.delete: true"),
+        ("    storage: {s3: {bucket: b, region: r}}\n", "registry.storage.s3"),
+        ("    http: {tls: {certificate: /c.crt, key: /c.key}}\n", "registry.tls"),
+        ("    http: {debug: {addr: ':6000'}}\n", "registry.metrics"),
+        ("    auth: {htpasswd: {realm: r, path: /h}}\n", "registry.auth.htpasswd"),
+        ("    proxy: {remoteurl: 'https://registry-1.docker.io'}\n", "registry.proxy"),
+        ("    log: {level: warn}\n", "registry.log_level"),
+    ],
+    ids=["delete", "s3", "tls", "debug", "htpasswd", "proxy", "log.level"],
+)
+def test_a_key_a_spec_field_owns_is_an_error_at_the_key_naming_the_field(
+    tmp_path: Path, config: str, field: str
+) -> None:
+    found = diagnostics(tmp_path, CONFIG_2_8.format(config=config))
+    error = only(found, "RG528")
+    assert error.severity is Severity.ERROR
+    assert error.position.line == 5
+    assert field in error.message
+
+
+def test_a_secret_under_a_driver_regc_does_not_know_is_an_error(
+    tmp_path: Path,
+) -> None:
+    config = "    storage: {azure: {accountname: a, accountkey: SUPERSECRET}}\n"
+    error = only(diagnostics(tmp_path, CONFIG_2_8.format(config=config)), "RG522")
+    assert error.position.line == 5
+    assert "storage.azure.accountkey" in error.message
+
+
+def test_a_token_in_notification_headers_is_an_error(tmp_path: Path) -> None:
+    config = """\
+    notifications:
+      endpoints:
+        - name: hook
+          url: https://hooks.example.com/registry
+          headers:
+            Authorization: [Bearer SUPERSECRET]
+"""
+    error = only(diagnostics(tmp_path, CONFIG_2_8.format(config=config)), "RG522")
+    assert (error.severity, at(error)) == (Severity.ERROR, (10, 28))
+
+
+def test_null_in_place_of_the_http_section_is_an_error(tmp_path: Path) -> None:
+    found = diagnostics(tmp_path, CONFIG_2_8.format(config="    http: null\n"))
+    error = only(found, "RG529")
+    assert (error.severity, at(error)) == (Severity.ERROR, (5, 11))
+
+
+def test_a_scalar_in_place_of_a_generated_section_is_an_error(tmp_path: Path) -> None:
+    found = diagnostics(tmp_path, CONFIG_2_8.format(config="    log: {fields: x}\n"))
+    error = only(found, "RG529")
+    assert at(error) == (5, 19)
+    assert "(service)" in error.message
+
+
+@pytest.mark.parametrize(
+    "config",
+    ["    log: {formatter: xml}\n", "    storage: {cache: {blobdescriptor: disk}}\n"],
+    ids=["formatter", "blobdescriptor"],
+)
+def test_a_value_the_registry_refuses_is_an_error_listing_the_choices(
+    tmp_path: Path, config: str
+) -> None:
+    error = only(diagnostics(tmp_path, CONFIG_2_8.format(config=config)), "RG530")
+    assert error.position.line == 5
+    assert "write one of" in error.message
+
+
+def test_a_header_that_is_not_a_list_is_an_error_at_the_header(
+    tmp_path: Path,
+) -> None:
+    config = "    http: {headers: {X-Frame-Options: DENY}}\n"
+    error = only(diagnostics(tmp_path, CONFIG_2_8.format(config=config)), "RG530")
+    assert at(error) == (5, 39)
+    assert "X-Frame-Options: ['value']" in error.message
+
+
+def test_a_health_interval_without_unit_is_an_error(tmp_path: Path) -> None:
+    config = "    health: {storagedriver: {interval: 10}}\n"
+    error = only(diagnostics(tmp_path, CONFIG_2_8.format(config=config)), "RG525")
+    assert error.position.line == 5
+
+
+def test_a_redis_cache_without_a_redis_address_is_an_error(tmp_path: Path) -> None:
+    config = "    storage: {cache: {blobdescriptor: redis}}\n"
+    error = only(diagnostics(tmp_path, CONFIG_2_8.format(config=config)), "RG531")
+    assert "redis.addr" in error.message
+
+
+def test_a_redis_cache_with_a_redis_address_passes(tmp_path: Path) -> None:
+    config = (
+        "    storage: {cache: {blobdescriptor: redis}}\n"
+        "    redis: {addr: 'redis.example.com:6379'}\n"
+    )
+    found = diagnostics(tmp_path, CONFIG_2_8.format(config=config))
+    assert [d for d in found if d.severity is Severity.ERROR] == []
+
+
+def test_the_storage_root_with_a_trailing_slash_is_the_data_mount(
+    tmp_path: Path,
+) -> None:
+    config = "    storage: {filesystem: {rootdirectory: /var/lib/registry/}}\n"
+    found = diagnostics(tmp_path, CONFIG_2_8.format(config=config))
+    assert [d for d in found if d.code == "RG524"] == []
+
+
+def test_token_auth_in_config_with_humpback_is_an_error_at_auth(
+    tmp_path: Path,
+) -> None:
+    config = """\
+    auth:
+      token: {realm: 'https://auth.example.com/token', service: registry,
+              issuer: auth, rootcertbundle: /certs/bundle.pem}
+"""
+    error = only(diagnostics(tmp_path, CONFIG_2_8.format(config=config)), "RG506")
+    assert at(error) == (5, 5)
+
+
+# --- Let's Encrypt, versions, replicas ------------------------------------------
+
+
+def test_letsencrypt_with_registry_2_is_an_error(tmp_path: Path) -> None:
+    text = LETSENCRYPT.replace("registry:3.0.0", "registry:2.8.3").format(
+        port="  port: 443\n"
+    )
+    error = only(diagnostics(tmp_path, text), "RG532")
+    assert (error.severity, at(error)) == (Severity.ERROR, (7, 7))
+    assert "ACMEv1" in error.message and "registry:3" in error.message
+
+
+@pytest.mark.parametrize(
+    ("cache_file", "reason"),
+    [
+        ("/le.json", "system folder"),
+        ("/etc/docker/registry/le.json", "config_path"),
+        ("/var/lib/registry/le.json", "data_dir"),
+    ],
+)
+def test_a_letsencrypt_cache_beside_other_files_is_an_error(
+    tmp_path: Path, cache_file: str, reason: str
+) -> None:
+    text = LETSENCRYPT.format(port="  port: 443\n").replace(
+        "/var/lib/registry-le/cache.json", cache_file
+    )
+    error = only(diagnostics(tmp_path, text), "RG533")
+    assert (error.severity, at(error)) == (Severity.ERROR, (7, 19))
+    assert reason in error.message
+
+
+def test_a_version_that_disagrees_with_the_image_tag_is_an_error(
+    tmp_path: Path,
+) -> None:
+    found = diagnostics(
+        tmp_path,
+        """\
+registry:
+  server: 192.168.1.10
+  image: registry:3.0.0
+  version: "2.8.3"
+""",
+    )
+    error = only(found, "RG518")
+    assert (error.severity, at(error)) == (Severity.ERROR, (4, 12))
+
+
+REPLICAS = """\
+registry:
+  server: 192.168.1.10
+  image: registry:2.8.2
+  replicas: 2
+  http_secret: {{env: REGISTRY_SECRET}}
+{more}"""
+
+
+def test_replicas_on_inmemory_storage_are_an_error(tmp_path: Path) -> None:
+    text = REPLICAS.format(more="  storage: {driver: inmemory}\n")
+    error = only(diagnostics(tmp_path, text), "RG519")
+    assert (error.severity, at(error)) == (Severity.ERROR, (4, 13))
+
+
+def test_replicas_on_filesystem_storage_warn_that_it_must_be_shared(
+    tmp_path: Path,
+) -> None:
+    warning = only(diagnostics(tmp_path, REPLICAS.format(more="")), "RG519")
+    assert (warning.severity, at(warning)) == (Severity.WARNING, (4, 13))
+    assert "shared file system" in warning.message
+
+
+def test_replicas_with_delete_warn_that_gc_stops_one(tmp_path: Path) -> None:
+    text = REPLICAS.format(more="  delete: true\n")
+    warning = only(diagnostics(tmp_path, text), "RG519", "gc.sh")
+    assert (warning.severity, at(warning)) == (Severity.WARNING, (6, 11))
