@@ -25,6 +25,8 @@ CENTOS6_LAST = (1, 7, 1)
 DAEMON_JSON_FIRST = (1, 11, 0)
 # SIGHUP reloads daemon.json from 1.13; before, the daemon must restart.
 RELOAD_FIRST = (1, 13, 0)
+# The first Docker whose `docker info` lists the insecure registries.
+DOCKER_INFO_FIRST = (1, 12, 0)
 # The Humpback guide's prerequisite for its hosts.
 HUMPBACK_FIRST = (1, 8, 3)
 # Bracketed IPv6 registries parse in image names only from Docker 25.0.
@@ -131,6 +133,20 @@ def _package_findings(group: HostGroup, version: Version) -> Iterator[Finding]:
                 f"there is no {package} package for CentOS 6: remove package "
                 "(CentOS 6 has only EPEL's docker-io)",
             )
+    if (
+        group.os == "centos7"
+        and package == "docker-ce"
+        and version[:2] == (18, 9)
+        and group.docker.count(".") == 1
+    ):
+        yield Finding(
+            ("docker",),
+            Severity.ERROR,
+            "RG410",
+            "docker-ce 18.09.0, 18.09.1 and 18.09.3 start dockerd with different "
+            "options, which the drop-in repeats: write the patch release "
+            "`docker version` prints, such as '18.09.3'",
+        )
     if group.os == "centos7" and package is None:
         yield Finding(
             (),
@@ -370,13 +386,16 @@ def plan_group(group: HostGroup, address: str) -> HostPlan:
     files = _flags_files(group, version, f"--insecure-registry {address}")
     drop_in = any(isinstance(file, DropIn) for file in files)
     apply = SYSTEMD_APPLY if drop_in else SERVICE_APPLY
+    check = f"`ps aux | grep docker` shows --insecure-registry {address}"
+    if version >= DOCKER_INFO_FIRST:
+        check = f"`docker info` lists {address} under Insecure Registries; {check}"
     return HostPlan(
         name=group.name,
         description=description,
         method=method,
         files=files,
         apply=(apply,),
-        check=f"`ps aux | grep docker` shows --insecure-registry {address}",
+        check=check,
         machines=tuple(group.machines),
     )
 
@@ -411,7 +430,10 @@ def default_hosts(address: str) -> tuple[HostPlan, ...]:
             method="flags",
             files=_flags_files(centos7, (18, 9, 3), flag),
             apply=(SYSTEMD_APPLY,),
-            check=f"`docker info` lists {address} under Insecure Registries",
+            check=(
+                f"`docker info` lists {address} under Insecure Registries; "
+                f"`ps aux | grep docker` shows {flag}"
+            ),
         ),
         HostPlan(
             name="ubuntu",

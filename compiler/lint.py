@@ -100,8 +100,9 @@ def _rules(spec: Spec) -> Iterator[Finding]:
             Severity.WARNING,
             "RG101",
             f"'{registry.server}' is a loopback address: Docker trusts it "
-            "already, and other hosts and Humpback's browser cannot reach it; "
-            "write the address other hosts use",
+            f"{'only from 28.0' if _is_ipv6(registry.server) else 'already'}, "
+            "and other hosts and Humpback's browser cannot reach it; write the "
+            "address other hosts use",
         )
     if humpback.enabled and not registry.cors.enabled:
         yield Finding(

@@ -711,8 +711,8 @@ def _replica_findings(spec: Spec) -> Iterator[Finding]:
             Severity.WARNING,
             "RG519",
             "gc.sh stops only the replica on its own host: stop the other "
-            f"{registry.replicas - 1} before running it, or they write to the "
-            "storage while it collects",
+            "replicas before running it, or they keep writing to the storage "
+            "while it collects",
         )
 
 

@@ -132,7 +132,10 @@ class _Stage:
             for depth in range(1, len(parts) + 1):
                 sub = "/".join(parts[:depth])
                 if sub not in self._made:
+                    # Whatever the umask: `rsync -a` of hosts/NAME/ would
+                    # give a host's /etc this folder's mode.
                     os.mkdir(self.root / sub)
+                    os.chmod(self.root / sub, 0o755)
                     self._made.add(sub)
         return self.root / relative
 

@@ -199,6 +199,11 @@ def test_ubuntu_systemd_with_old_docker_gets_a_drop_in_with_docker_opts(
             "6:13: error[RG402]: regc knows the systemd units of Docker 1.8",
         ),
         (
+            "  - name: a\n    os: centos7\n    docker: '18.09'\n"
+            "    package: docker-ce\n",
+            "6:13: error[RG410]: docker-ce 18.09.0, 18.09.1 and 18.09.3 start dockerd",
+        ),
+        (
             "  - name: a\n    os: centos6\n    docker: '1.6.2'\n",
             "6:13: warning[RG405]: Humpback needs Docker 1.8.3",
         ),
@@ -300,8 +305,33 @@ def test_apply_md_gives_each_machine_its_commands(tmp_path: Path) -> None:
     compiled = compile_spec(_spec(tmp_path, hosts))
     runbook = next(a for a in compiled.artifacts if a.path == "APPLY.md")
     text = runbook.content.decode()
-    assert "rsync -a hosts/a/ root@old1:/\n" in text
+    assert "rsync -rlc hosts/a/ root@old1:/\n" in text
+    assert "rsync -a " not in text.replace("not `rsync -a`", "")
     assert "ssh root@old1 'service docker restart'" in text
     assert "scp apply/merge-daemon-json.py root@new1:/root/" in text
     assert "scp apply/merge-daemon-json.py 'root@[2001:db8::7]:/root/'" in text
     assert "systemctl reload docker" in text
+
+
+def test_ipv6_loopback_is_trusted_only_from_docker_28(tmp_path: Path) -> None:
+    path = tmp_path / "lo6.yaml"
+    path.write_text("registry:\n  server: '::1'\n")
+    warnings = check_spec(path).warnings
+    loopback = next(w for w in warnings if w.code == "RG101")
+    assert "trusts it only from 28.0" in loopback.message
+
+
+def test_flag_hosts_are_checked_with_docker_info_where_it_lists_registries(
+    tmp_path: Path,
+) -> None:
+    hosts = (
+        "  - {name: old, os: centos6, docker: '1.7.1'}\n"
+        "  - {name: new, os: centos7, docker: '20.10.24', package: docker-ce}\n"
+    )
+    compiled = compile_spec(_spec(tmp_path, hosts))
+    runbook = next(a for a in compiled.artifacts if a.path == "APPLY.md")
+    old, new = runbook.content.decode().split("### new")
+    flag = "`ps aux | grep docker` shows --insecure-registry registry.example.com:5000"
+    assert f"Check: {flag}." in old
+    assert "`docker info` lists registry.example.com:5000" in new
+    assert flag in new

@@ -402,6 +402,7 @@ def test_matching_is_exact_so_the_host_alone_does_not_count(
         ('{"insecure-registries": ["a:1", 5]}', "holds a number (5)"),
         ('{"debug": true, "debug": false}', 'the key "debug" appears twice'),
         ('{"max-size": NaN}', "NaN is not JSON"),
+        ('{"shutdown-timeout": 1e400}', "the number 1e400 is too large"),
     ],
     ids=[
         "comment",
@@ -414,6 +415,7 @@ def test_matching_is_exact_so_the_host_alone_does_not_count(
         "registries-number",
         "duplicate-key",
         "nan",
+        "overflowing-number",
     ],
 )
 def test_a_file_that_cannot_be_merged_safely_is_left_exactly_as_it_was(

@@ -163,6 +163,14 @@ def test_the_hook_passes_a_current_commit_and_stops_a_hand_edit(
     rebuilt = _commit(repo, git_env, "new port")
     assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
 
+    # A commit that only deletes a generated file: pre-commit lists no
+    # deleted file, so only a hook that always runs can stop it.
+    _git("rm", "-q", "out/registry/verify.sh", cwd=repo, env=git_env)
+    deleted = _commit(repo, git_env, "delete verify.sh")
+    assert deleted.returncode != 0
+    assert _verdicts(deleted)["regc check"] == "Failed"
+    assert "out/registry/verify.sh: missing" in deleted.stderr
+
 
 def _verdicts(commit: subprocess.CompletedProcess[str]) -> dict[str, str]:
     """Each hook's name and verdict in pre-commit's report of a commit."""

@@ -122,6 +122,9 @@ def test_modes_are_exact_whatever_the_umask(tmp_path: Path) -> None:
         os.umask(previous)
     assert (tmp_path / "r/a.txt").stat().st_mode & 0o7777 == 0o644
     assert (tmp_path / "r/sub/run.sh").stat().st_mode & 0o7777 == 0o755
+    # hosts/NAME/etc/... is copied onto a host's /etc: its folders must not
+    # carry a private umask there.
+    assert (tmp_path / "r/sub").stat().st_mode & 0o7777 == 0o755
 
 
 def test_many_folders_are_written_in_one_call(tmp_path: Path) -> None:

@@ -93,6 +93,14 @@ def reject_constant(name):
     raise ValueError("%s is not JSON" % name)
 
 
+def finite_number(text):
+    """A JSON number; one too large for a float, which Go refuses, is refused."""
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError("the number %s is too large" % text)
+    return value
+
+
 def describe(value):
     """What a JSON value is, for an error message."""
     if value is None:
@@ -129,7 +137,10 @@ def parse(text):
         return OrderedDict()
     try:
         return json.loads(
-            text, object_pairs_hook=unique_pairs, parse_constant=reject_constant
+            text,
+            object_pairs_hook=unique_pairs,
+            parse_constant=reject_constant,
+            parse_float=finite_number,
         )
     except DuplicateKey as error:
         raise Refusal(
