@@ -135,9 +135,14 @@ def _holds_exactly(target: Path, record: Manifest) -> bool:
 
 
 def _files(folder: Path, prefix: str = "") -> Iterator[tuple[str, Path | None]]:
-    """Every file under ``folder``; None for anything but a plain file."""
+    """Every file under ``folder``; None for anything but a plain file.
+
+    An empty folder counts too (as its path and '/'), as regc check sees it.
+    """
+    empty = True
     with os.scandir(folder) as entries:
         for entry in entries:
+            empty = False
             relative = prefix + entry.name
             if entry.is_dir(follow_symlinks=False):
                 yield from _files(Path(entry.path), relative + "/")
@@ -145,6 +150,8 @@ def _files(folder: Path, prefix: str = "") -> Iterator[tuple[str, Path | None]]:
                 yield relative, Path(entry.path)
             else:
                 yield relative, None
+    if empty and prefix:
+        yield prefix, None
 
 
 def _mode(path: Path) -> int:

@@ -3,7 +3,9 @@
 The new tree is assembled in a hidden sibling folder, unchanged files are
 hard-linked from the old tree (so they are not rewritten), and the folder is
 swapped in with two renames.  An error before the swap leaves the previous
-``OUT/NAME/`` exactly as it was and removes the staging folder.
+``OUT/NAME/`` exactly as it was and removes the staging folder.  A build
+killed between the two renames leaves the previous folder under a backup
+name, which the next build puts back before anything else.
 
 Many specs are written by several threads at once: creating files and folders
 is work for the kernel, done outside Python's lock, so threads spread it over
@@ -40,16 +42,30 @@ class WriteResult:
         return bool(self.written or self.removed)
 
 
+# Suffixes of the hidden siblings of OUT/NAME: a folder being assembled, and
+# the previous folder between the two renames of a swap.
+STAGING_SUFFIX = ".regc-tmp"
+BACKUP_SUFFIX = ".regc-old"
+
+
 def existing_files(target: Path) -> dict[str, Path]:
-    """Files under ``target`` by their path relative to it, in POSIX form."""
+    """What ``target`` holds, by path relative to it, in POSIX form.
+
+    Files, and symbolic links to folders, by their path; an empty folder by
+    its path and a final '/'.  So nothing in ``target`` goes unseen.
+    """
     if not target.is_dir():
         return {}
     found: dict[str, Path] = {}
     for root, dirs, files in os.walk(target):
         dirs.sort()
-        for name in files:
-            path = Path(root, name)
+        here = Path(root)
+        linked = [name for name in dirs if (here / name).is_symlink()]
+        for name in [*files, *linked]:
+            path = here / name
             found[path.relative_to(target).as_posix()] = path
+        if not files and not dirs and here != target:
+            found[here.relative_to(target).as_posix() + "/"] = here
     return found
 
 
@@ -85,7 +101,7 @@ def check_out_dir(out_dir: Path) -> None:
 
 
 class _Leftovers:
-    """Staging folders a killed build left in OUT, listed once for all names.
+    """What a killed build left in OUT, listed once for all names.
 
     Listing OUT for each name would make writing many specs quadratic.
     """
@@ -104,13 +120,23 @@ class _Leftovers:
                 except OSError:
                     entries = []
                 for entry in entries:
-                    # Staging and backup folders are named .NAME.RANDOM.regc-tmp.
-                    if entry.startswith(".") and entry.endswith(".regc-tmp"):
+                    # Staging and backup folders are named .NAME.RANDOM.SUFFIX.
+                    if entry.startswith(".") and entry.endswith(
+                        (STAGING_SUFFIX, BACKUP_SUFFIX)
+                    ):
                         owner = entry[1:].partition(".")[0]
                         self._by_name.setdefault(owner, []).append(entry)
             stale = self._by_name.pop(name, [])
-        for entry in stale:
-            shutil.rmtree(self.out_dir / entry, ignore_errors=True)
+        target = self.out_dir / name
+        for entry in sorted(stale):
+            path = self.out_dir / entry
+            if entry.endswith(BACKUP_SUFFIX) and not os.path.lexists(target):
+                # Killed between the renames of a swap: the previous folder.
+                path.rename(target)
+            elif path.is_symlink():
+                path.unlink()
+            else:
+                shutil.rmtree(path, ignore_errors=True)
 
 
 class _Stage:
@@ -126,7 +152,10 @@ class _Stage:
         self._made = {""}
 
     def path(self, relative: str) -> Path:
-        folder = relative.rpartition("/")[0]
+        self.folder(relative.rpartition("/")[0])
+        return self.root / relative
+
+    def folder(self, folder: str) -> None:
         if folder not in self._made:
             parts = folder.split("/")
             for depth in range(1, len(parts) + 1):
@@ -137,7 +166,6 @@ class _Stage:
                     os.mkdir(self.root / sub)
                     os.chmod(self.root / sub, 0o755)
                     self._made.add(sub)
-        return self.root / relative
 
     def write(self, relative: str, content: bytes, mode: int) -> None:
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
@@ -179,10 +207,10 @@ def write_many(
     leftovers = _Leftovers(out_dir)
 
     def update(name: str, artifacts: list[Artifact]) -> _Plan:
+        leftovers.remove(name)
         plan = _plan(out_dir / name, artifacts)
         if plan.result.changed:
             out_dir.mkdir(parents=True, exist_ok=True)
-            leftovers.remove(name)
             _write(out_dir, plan)
         return plan
 
@@ -203,16 +231,27 @@ def _each(
         # One folder: a thread pool would only add its start-up.
         return [update(*first)]
 
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import ThreadPoolExecutor, wait
 
-    with ThreadPoolExecutor(WRITER_THREADS) as pool:
+    pool = ThreadPoolExecutor(WRITER_THREADS)
+    try:
         futures = [pool.submit(update, *first), pool.submit(update, *second)]
         futures.extend(pool.submit(update, *output) for output in stream)
+        wait(futures)
+    finally:
+        # On Ctrl-C, folders not begun are not begun; those begun finish, so
+        # that no staging folder is left behind.
+        pool.shutdown(wait=True, cancel_futures=True)
     return [future.result() for future in futures]
 
 
 def _plan(target: Path, artifacts: list[Artifact]) -> _Plan:
     """What writing ``artifacts`` to ``target`` would change."""
+    if target.is_symlink():
+        raise UsageError(
+            f"{target}: is a symbolic link, and regc replaces the folder as a "
+            "whole: make it a folder, or give --out the folder it points into"
+        )
     if target.exists() and not target.is_dir():
         raise UsageError(f"{target}: exists and is not a folder")
     current = existing_files(target)
@@ -231,7 +270,33 @@ def _plan(target: Path, artifacts: list[Artifact]) -> _Plan:
             result.removed.append(relative)
         else:
             result.foreign.append(relative)
+    _refuse_foreign_in_the_way(target, result, set(current), ours_before)
     return _Plan(target, artifacts, current, result)
+
+
+def _refuse_foreign_in_the_way(
+    target: Path, result: WriteResult, current: set[str], ours_before: set[str]
+) -> None:
+    """Refuse to replace what regc did not write with what it generates now."""
+    foreign = {relative.rstrip("/") for relative in result.foreign}
+    in_the_way = sorted(
+        path
+        for path in result.written
+        if path not in ours_before
+        and (path in current or any(_nested(path, other) for other in foreign))
+    )
+    if not in_the_way:
+        return
+    raise UsageError(
+        f"{target}: regc now generates {', '.join(in_the_way)}, but what is "
+        "there was not written by regc: move it out of the folder, then build "
+        "again"
+    )
+
+
+def _nested(one: str, other: str) -> bool:
+    """Whether either path lies inside the other, as a folder holds a file."""
+    return one.startswith(other + "/") or other.startswith(one + "/")
 
 
 def _write(out_dir: Path, plan: _Plan) -> None:
@@ -239,7 +304,9 @@ def _write(out_dir: Path, plan: _Plan) -> None:
     target, current, result = plan.target, plan.current, plan.result
     staging = _Stage(
         Path(
-            tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".regc-tmp", dir=out_dir)
+            tempfile.mkdtemp(
+                prefix=f".{target.name}.", suffix=STAGING_SUFFIX, dir=out_dir
+            )
         )
     )
     try:
@@ -249,7 +316,12 @@ def _write(out_dir: Path, plan: _Plan) -> None:
             else:
                 staging.write(artifact.path, artifact.content, artifact.mode)
         for relative in result.foreign:
-            os.link(current[relative], staging.path(relative), follow_symlinks=False)
+            if relative.endswith("/"):
+                staging.folder(relative.rstrip("/"))
+            else:
+                os.link(
+                    current[relative], staging.path(relative), follow_symlinks=False
+                )
         staging.root.chmod(0o755)
         _swap(staging.root, target)
     except BaseException:
@@ -263,7 +335,7 @@ def _swap(staging: Path, target: Path) -> None:
         return
     backup = Path(
         tempfile.mkdtemp(
-            prefix=f".{target.name}.", suffix=".regc-tmp", dir=target.parent
+            prefix=f".{target.name}.", suffix=BACKUP_SUFFIX, dir=target.parent
         )
     )
     backup.rmdir()

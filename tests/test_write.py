@@ -158,3 +158,69 @@ def test_leftovers_are_cleaned_only_for_the_folders_written(tmp_path: Path) -> N
         "r",
         "s",
     ]
+
+
+def test_a_file_regc_did_not_write_is_not_replaced_by_one_it_now_generates(
+    tmp_path: Path,
+) -> None:
+    before_run_sh = Artifact("manifest.json", b'{"artifacts": [{"path": "a.txt"}]}')
+    write_artifacts(tmp_path, "r", [ARTIFACTS[0], before_run_sh])
+    (tmp_path / "r/sub").mkdir()
+    (tmp_path / "r/sub/run.sh").write_text("mine\n")
+    before = _snapshot(tmp_path / "r")
+    with pytest.raises(UsageError, match=r"regc now generates sub/run\.sh, but"):
+        write_artifacts(tmp_path, "r", ARTIFACTS)
+    assert _snapshot(tmp_path / "r") == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]
+
+
+def test_a_foreign_folder_where_regc_writes_a_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "r/a.txt").mkdir(parents=True)
+    (tmp_path / "r/a.txt/notes").write_text("mine\n")
+    with pytest.raises(UsageError, match=r"regc now generates a\.txt, but"):
+        write_artifacts(tmp_path, "r", ARTIFACTS)
+    assert (tmp_path / "r/a.txt/notes").read_text() == "mine\n"
+
+
+def test_the_previous_folder_of_a_build_killed_mid_swap_is_put_back(
+    tmp_path: Path,
+) -> None:
+    write_artifacts(tmp_path, "r", ARTIFACTS)
+    (tmp_path / "r/NOTES").write_text("mine\n")
+    # Killed after the first rename of the swap, before the second.
+    (tmp_path / "r").rename(tmp_path / ".r.k1ll3d.regc-old")
+    (tmp_path / ".r.st4g3.regc-tmp").mkdir()
+    result = write_artifacts(tmp_path, "r", ARTIFACTS)
+    assert result.written == [] and result.foreign == ["NOTES"]
+    assert (tmp_path / "r/NOTES").read_text() == "mine\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]
+
+
+def test_leftovers_are_cleaned_even_when_nothing_changed(tmp_path: Path) -> None:
+    write_artifacts(tmp_path, "r", ARTIFACTS)
+    (tmp_path / ".r.abc.regc-tmp").mkdir()
+    (tmp_path / ".r.def.regc-old").symlink_to("r")
+    result = write_artifacts(tmp_path, "r", ARTIFACTS)
+    assert not result.changed
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]
+
+
+def test_an_output_folder_that_is_a_symbolic_link_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "real").mkdir()
+    (tmp_path / "r").symlink_to("real")
+    with pytest.raises(UsageError, match="r: is a symbolic link"):
+        write_artifacts(tmp_path, "r", ARTIFACTS)
+    assert list((tmp_path / "real").iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r", "real"]
+
+
+def test_empty_folders_and_links_to_folders_are_kept_and_reported(
+    tmp_path: Path,
+) -> None:
+    write_artifacts(tmp_path, "r", ARTIFACTS)
+    (tmp_path / "r/spare").mkdir()
+    (tmp_path / "r/linked").symlink_to(tmp_path)
+    result = write_artifacts(tmp_path, "r", [*ARTIFACTS, Artifact("b.txt", b"b\n")])
+    assert result.foreign == ["linked", "spare/"]
+    assert (tmp_path / "r/spare").is_dir()
+    assert os.readlink(tmp_path / "r/linked") == str(tmp_path)
