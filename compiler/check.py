@@ -64,18 +64,30 @@ def _labels(where: Path) -> tuple[str, str]:
     return f"a/{where.as_posix()}", f"b/{where.as_posix()}"
 
 
+def _lines(data: bytes | None) -> list[str]:
+    """The lines of a file as patch and git count them: split at LF only."""
+    parts = (data or b"").decode("utf-8", "replace").split("\n")
+    lines = [part + "\n" for part in parts[:-1]]
+    if parts[-1]:
+        lines.append(parts[-1])
+    return lines
+
+
 def _unified(where: Path, old: bytes | None, new: bytes | None) -> str:
     """A unified diff from ``old`` to ``new``; None is a file that is absent."""
     before, after = _labels(where)
     lines = difflib.unified_diff(
-        (old or b"").decode("utf-8", "replace").splitlines(keepends=True),
-        (new or b"").decode("utf-8", "replace").splitlines(keepends=True),
+        _lines(old),
+        _lines(new),
         fromfile=before if old is not None else "/dev/null",
         tofile=after if new is not None else "/dev/null",
     )
-    text = "".join(lines)
-    # A last line without a newline would run into the next file's header.
-    return text if not text or text.endswith("\n") else text + "\n"
+    # A last line without a newline is marked as git marks it, so that the
+    # line after it stays a line of its own.
+    return "".join(
+        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
+        for line in lines
+    )
 
 
 def _why_stale(recorded: Manifest | None, wanted: Manifest | None) -> str:

@@ -114,6 +114,15 @@ def _rules(spec: Spec) -> Iterator[Finding]:
             "show no images; leave cors.enabled on",
         )
     origins = registry.cors.allow_origins or ["*"]
+    if registry.cors.enabled and len(origins) > 1:
+        yield Finding(
+            ("registry", "cors", "allow_origins", 1),
+            Severity.ERROR,
+            "RG203",
+            "browsers accept one Access-Control-Allow-Origin value, and the "
+            "registry sends each listed origin as one more: list only "
+            "Humpback's origin, or '*'",
+        )
     if humpback.url and "*" not in origins and humpback.url not in origins:
         yield Finding(
             ("registry", "cors", "allow_origins"),

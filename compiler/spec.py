@@ -52,6 +52,25 @@ EnvName = Annotated[
     Field(json_schema_extra=_pattern(values.ENV_NAME_PATTERN)),
 ]
 
+# Patterns of plain string fields, and what a value that misses one should be.
+SAFE_TEXT_PATTERN = r"^[A-Za-z0-9 ._-]+$"
+EMAIL_PATTERN = "^[^@\\s'\"$`\\\\]+@[A-Za-z0-9.-]+$"
+BUCKET_PATTERN = r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"
+REGION_PATTERN = r"^[a-z0-9-]+$"
+REGISTRY_VERSION_PATTERN = r"^[23]\.[0-9]+(\.[0-9]+)?$"
+PATTERN_HINTS = {
+    SAFE_TEXT_PATTERN: "use letters, digits, spaces, '.', '_' and '-'",
+    EMAIL_PATTERN: "write a mail address such as 'admin@example.com'",
+    BUCKET_PATTERN: (
+        "write a bucket name of 3 to 63 lower-case letters, digits, '.' and "
+        "'-', starting and ending with a letter or digit"
+    ),
+    REGION_PATTERN: "write a region such as 'us-east-1'",
+    REGISTRY_VERSION_PATTERN: (
+        "write the registry's version, such as '2.8.3' or '3.0.0', in quotes"
+    ),
+}
+
 # A Go duration: a number with a unit, such as 10s, 5m, 168h ("7d" panics).
 DURATION_PATTERN = r"^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$"
 _URL = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$")
@@ -116,7 +135,7 @@ Url = Annotated[str, AfterValidator(_check_url)]
 BcryptHash = Annotated[str, AfterValidator(_check_bcrypt)]
 UserName = Annotated[str, AfterValidator(_check_user)]
 SafeText = Annotated[
-    str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9 ._-]+$")
+    str, Field(min_length=1, max_length=200, pattern=SAFE_TEXT_PATTERN)
 ]
 
 
@@ -170,7 +189,7 @@ class LetsEncrypt(Model):
         min_length=3,
         # No escaped quote in the class: JSON Schema regexes (ECMA-262 in
         # unicode mode) refuse an identity escape such as \".
-        pattern="^[^@\\s'\"$`\\\\]+@[A-Za-z0-9.-]+$",
+        pattern=EMAIL_PATTERN,
         description="Contact address given to Let's Encrypt.",
     )
     hosts: list[Machine] | None = Field(
@@ -247,10 +266,10 @@ class Proxy(Model):
 class S3(Model):
     """Storage in an S3-compatible object store."""
 
-    bucket: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")] = (
-        Field(description="Bucket name.")
+    bucket: Annotated[str, Field(pattern=BUCKET_PATTERN)] = Field(
+        description="Bucket name."
     )
-    region: Annotated[str, Field(pattern=r"^[a-z0-9-]+$")] = Field(
+    region: Annotated[str, Field(pattern=REGION_PATTERN)] = Field(
         description=(
             "Region, such as 'us-east-1' (most S3-compatible stores take any)."
         )
@@ -346,7 +365,7 @@ class Registry(Model):
         default_factory=Cors,
         description="CORS headers for Humpback's browser pages.",
     )
-    version: Annotated[str, Field(pattern=r"^[23]\.[0-9]+(\.[0-9]+)?$")] | None = Field(
+    version: Annotated[str, Field(pattern=REGISTRY_VERSION_PATTERN)] | None = Field(
         None,
         description=(
             "Registry version, in quotes, when the image tag does not say "

@@ -13,7 +13,7 @@ from pydantic_core import ErrorDetails
 
 from .diagnostics import Diagnostic, Severity, SpecError
 from .load import Document, Path_
-from .spec import Spec
+from .spec import PATTERN_HINTS, Spec
 
 _TYPE_NAMES = {
     bool: "a boolean",
@@ -141,6 +141,8 @@ def _explain(error: ErrorDetails) -> str:
         return "must not be empty"
     if kind == "value_error":
         return str(ctx.get("error", error["msg"]))
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") in PATTERN_HINTS:
+        return f"{given!r} does not fit here: {PATTERN_HINTS[ctx['pattern']]}"
     return str(error["msg"])
 
 

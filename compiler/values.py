@@ -27,6 +27,8 @@ DOCKER_VERSION_PATTERN = r"^[0-9]{1,2}\.[0-9]{1,2}(\.[0-9]{1,2})?(-ce|-ee)?$"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _HOSTNAME = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*$")
 _DOTTED_NUMBERS = re.compile(r"^[0-9.]+$")
+# The last part of a name that is a number to inet_aton: decimal or hex.
+_NUMERIC_LABEL = re.compile(r"[0-9]+|0[xX][0-9A-Fa-f]*")
 # Values are echoed in messages; past this length only their start is shown.
 _SHOWN_LENGTH = 60
 
@@ -249,6 +251,18 @@ def check_server(value: str) -> str:
         raise ValueError(
             f"{_show(value)} is not a host name or IP address: use letters, digits, "
             "'-' and '.', such as 'registry.example.com' or '192.168.1.10'"
+        )
+    if _NUMERIC_LABEL.fullmatch(value.rsplit(".", 1)[-1]):
+        # Resolvers read '0x7f.1' or '10.1' as an IPv4 address (inet_aton).
+        raise ValueError(
+            f"{_show(value)} is neither a host name (its last part has no "
+            "letter) nor an IPv4 address: write four numbers from 0 to 255, "
+            "such as '192.168.1.10', or the host's name"
+        )
+    if value != value.lower():
+        raise ValueError(
+            f"write the host name in lower case, {_show(value.lower())}: Docker "
+            "matches insecure registries by their exact text"
         )
     return value
 

@@ -232,7 +232,26 @@ CORPUS = [
         "3:8", 1, "did you mean 'http://h:8012'?"),
     Bad("url-slash", "registry: {server: h}\nhumpback:\n  url: http://h:8012/\n",
         "3:8", 1, "'http://h:8012/' ends with '/': write 'http://h:8012'"),
+    Bad("server-hex", "registry:\n  server: 0x7f.1\n", "2:11", 1,
+        "'0x7f.1' is neither a host name (its last part has no letter) nor an "
+        "IPv4 address"),
+    Bad("server-numeric-tld", "registry:\n  server: registry.10\n", "2:11", 1,
+        "neither a host name"),
+    Bad("server-upper", "registry:\n  server: Reg.Example.COM\n", "2:11", 1,
+        "write the host name in lower case, 'reg.example.com'"),
+    Bad("version-pattern", "registry:\n  server: h\n  version: '2.x'\n", "3:12",
+        1, "registry.version: '2.x' does not fit here: write the registry's "
+        "version, such as '2.8.3'"),
+    Bad("realm-pattern", "registry:\n  server: h\n"
+        "  auth: {htpasswd: {path: /h, realm: 'a;b'}}\nhumpback: {enabled: false}\n",
+        "3:38", 1, "'a;b' does not fit here: use letters, digits, spaces"),
+    Bad("bucket-pattern", "registry:\n  server: h\n  storage:\n    driver: s3\n"
+        "    s3: {bucket: My_Bucket, region: us-east-1}\n", "5:18", 1,
+        "'My_Bucket' does not fit here: write a bucket name of 3 to 63"),
     # --- whole-spec rules (lint errors), at the node concerned ---
+    Bad("cors-two-origins", "registry:\n  server: h\n  cors:\n    allow_origins:\n"
+        "      - http://a.example.com\n      - http://b.example.com\n", "6:9", 1,
+        "error[RG203]: browsers accept one Access-Control-Allow-Origin value"),
     Bad("cluster-without-center", "registry: {server: h}\nhumpback:\n"
         "  cluster_mode: true\n", "3:17", 1,
         "cluster_mode is on but center_api is missing: add `center_api:"),

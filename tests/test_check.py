@@ -168,6 +168,28 @@ def test_the_diffs_are_a_patch_that_makes_the_output_what_build_writes(
     assert regc("check", cwd=built).returncode == 0
 
 
+def test_the_patch_applies_to_files_without_a_final_newline_or_with_odd_breaks(
+    built: Path,
+) -> None:
+    (built / "out/registry" / DAEMON_JSON).write_text('{"insecure-registries": []}')
+    spec = MINIMAL + "humpback:\n  top_news: 'one\u2028two\x85three'\n"
+    (built / "registry.yaml").write_text(spec, encoding="utf-8")
+    patch = _check(built).stdout
+    assert "\\ No newline at end of file\n" in patch
+
+    applied = subprocess.run(
+        ["git", "apply", "-p1", "-"],
+        input=patch,
+        cwd=built,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert applied.returncode == 0, applied.stderr
+    assert regc("check", cwd=built).returncode == 0
+
+
 def test_every_spec_is_checked_and_only_the_differing_ones_named(
     tmp_path: Path,
 ) -> None:

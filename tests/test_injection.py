@@ -44,7 +44,7 @@ UNUSUAL = {
         "restart": "on-failure",
         "data_dir": "/srv/reg+istry@2",
         "config_path": "/etc/re-g_1.2/conf@x+y.yml",
-        "cors": {"allow_origins": ["http://[2001:db8::20]:8012", "*"]},
+        "cors": {"allow_origins": ["http://[2001:db8::20]:8012"]},
     },
     "hosts": [
         {
