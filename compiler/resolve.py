@@ -25,7 +25,7 @@ from .registry import (
     CONTAINER_LETSENCRYPT_DIR,
     CONTAINER_PORT,
 )
-from .spec import Spec
+from .spec import SecretRef, Spec
 
 
 @dataclass(frozen=True)
@@ -45,10 +45,19 @@ class Install:
 
 @dataclass(frozen=True)
 class Secret:
-    """A container variable filled from the environment of run.sh."""
+    """A container variable filled, when run.sh runs, from one of two places.
+
+    ``source`` names a variable of run.sh's environment, ``file`` a file on
+    the registry host; one of them is set.
+    """
 
     variable: str
-    source: str
+    source: str | None
+    file: str | None = None
+
+    @classmethod
+    def of(cls, variable: str, ref: SecretRef) -> Secret:
+        return cls(variable, ref.env, ref.file)
 
 
 @dataclass(frozen=True)
@@ -142,17 +151,17 @@ def _run_plan(spec: Spec, version: registry.Version) -> RunPlan:
             required.append(htpasswd.path)
 
     if spec_registry.http_secret is not None:
-        secrets.append(Secret("REGISTRY_HTTP_SECRET", spec_registry.http_secret.env))
+        secrets.append(Secret.of("REGISTRY_HTTP_SECRET", spec_registry.http_secret))
     proxy = spec_registry.proxy
     if proxy is not None and proxy.username is not None:
-        secrets.append(Secret("REGISTRY_PROXY_USERNAME", proxy.username.env))
+        secrets.append(Secret.of("REGISTRY_PROXY_USERNAME", proxy.username))
     if proxy is not None and proxy.password is not None:
-        secrets.append(Secret("REGISTRY_PROXY_PASSWORD", proxy.password.env))
+        secrets.append(Secret.of("REGISTRY_PROXY_PASSWORD", proxy.password))
     s3 = spec_registry.storage.s3
     if s3 is not None and s3.access_key is not None:
-        secrets.append(Secret("REGISTRY_STORAGE_S3_ACCESSKEY", s3.access_key.env))
+        secrets.append(Secret.of("REGISTRY_STORAGE_S3_ACCESSKEY", s3.access_key))
     if s3 is not None and s3.secret_key is not None:
-        secrets.append(Secret("REGISTRY_STORAGE_S3_SECRETKEY", s3.secret_key.env))
+        secrets.append(Secret.of("REGISTRY_STORAGE_S3_SECRETKEY", s3.secret_key))
 
     if spec_registry.metrics.enabled:
         metrics = spec_registry.metrics

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from . import values
 
@@ -165,15 +165,44 @@ class Cors(Model):
     )
 
 
-class EnvRef(Model):
-    """A secret, never written into an artifact: read from the environment."""
+class SecretRef(Model):
+    """A secret, never written into an artifact: read when run.sh runs.
 
-    env: EnvName = Field(
+    Either from run.sh's environment or from a file on the registry host;
+    exactly one of the two.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        frozen=True,
+        json_schema_extra={"oneOf": [{"required": ["env"]}, {"required": ["file"]}]},
+    )
+
+    env: EnvName | None = Field(
+        None,
         description=(
             "Name of the environment variable that holds the value when "
             "run.sh runs; run.sh stops if it is unset."
-        )
+        ),
     )
+    file: AbsolutePath | None = Field(
+        None,
+        description=(
+            "Path of a file on the registry host that holds the value (a "
+            "final newline is dropped), such as one a secrets manager keeps; "
+            "run.sh stops if it cannot read it or it is empty."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SecretRef:
+        if (self.env is None) == (self.file is None):
+            raise ValueError(
+                "give the secret as either `env: NAME` (a variable of run.sh's "
+                "environment) or `file: /PATH` (a file on the registry host)"
+            )
+        return self
 
 
 class LetsEncrypt(Model):
@@ -256,8 +285,8 @@ class Proxy(Model):
     remote_url: Url = Field(
         description="URL of the upstream registry, such as 'https://registry-1.docker.io'."
     )
-    username: EnvRef | None = Field(None, description="Upstream user name.")
-    password: EnvRef | None = Field(None, description="Upstream password.")
+    username: SecretRef | None = Field(None, description="Upstream user name.")
+    password: SecretRef | None = Field(None, description="Upstream password.")
     ttl: Duration | None = Field(
         None, description="How long cached content is kept (registry 3.x), e.g. '168h'."
     )
@@ -278,8 +307,8 @@ class S3(Model):
         None,
         description="Endpoint of an S3-compatible store, such as 'http://minio:9000'.",
     )
-    access_key: EnvRef | None = Field(None, description="Access key id.")
-    secret_key: EnvRef | None = Field(None, description="Secret access key.")
+    access_key: SecretRef | None = Field(None, description="Access key id.")
+    secret_key: SecretRef | None = Field(None, description="Secret access key.")
     root_directory: AbsolutePath | None = Field(
         None, description="Prefix of the registry's objects in the bucket."
     )
@@ -387,11 +416,12 @@ class Registry(Model):
             "set humpback.enabled: false with it."
         ),
     )
-    http_secret: EnvRef | None = Field(
+    http_secret: SecretRef | None = Field(
         None,
         description=(
             "Shared secret of all replicas (http.secret), from the "
-            "environment of run.sh. Required when replicas is more than 1."
+            "environment of run.sh or a file on the registry host. Required "
+            "when replicas is more than 1."
         ),
     )
     replicas: int = Field(

@@ -248,6 +248,13 @@ CORPUS = [
     Bad("bucket-pattern", "registry:\n  server: h\n  storage:\n    driver: s3\n"
         "    s3: {bucket: My_Bucket, region: us-east-1}\n", "5:18", 1,
         "'My_Bucket' does not fit here: write a bucket name of 3 to 63"),
+    Bad("secret-both", "registry:\n  server: h\n"
+        "  http_secret: {env: S, file: /etc/s}\n", "3:16", 1,
+        "registry.http_secret: give the secret as either `env: NAME`"),
+    Bad("secret-neither", "registry:\n  server: h\n  http_secret: {}\n", "3:16",
+        1, "or `file: /PATH` (a file on the registry host)"),
+    Bad("secret-file-relative", "registry:\n  server: h\n"
+        "  http_secret: {file: './s'}\n", "3:23", 1, "registry.http_secret.file:"),
     # --- whole-spec rules (lint errors), at the node concerned ---
     Bad("cors-two-origins", "registry:\n  server: h\n  cors:\n    allow_origins:\n"
         "      - http://a.example.com\n      - http://b.example.com\n", "6:9", 1,

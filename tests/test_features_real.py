@@ -712,6 +712,50 @@ def test_shared_secret_lets_one_replica_finish_an_upload_started_on_another(
     assert status == 201, body
 
 
+def test_a_secret_file_on_the_registry_host_is_shared_like_an_environment_one(
+    deploy: Deploy, tmp_path: Path
+) -> None:
+    secret = tmp_path / "host" / "http-secret"
+    secret.parent.mkdir(parents=True, exist_ok=True)
+    secret.write_text("one-shared-secret\n")
+    deployment = deploy(f"replicas: 2\nhttp_secret: {{file: {secret}}}\n")
+    # $(cat FILE) drops the final newline, as a secret written by echo has.
+    assert deployment.stand.env["REGISTRY_HTTP_SECRET"] == "one-shared-secret"
+    assert "one-shared-secret" not in "".join(
+        path.read_text() for path in deployment.out.rglob("*") if path.is_file()
+    )
+    second_env = {
+        **deployment.stand.env,
+        "REGISTRY_HTTP_ADDR": f"127.0.0.1:{free_port()}",
+    }
+    with deployment.start() as first, deployment.start(env=second_env) as second:
+        status, body = _upload_across(first, second)
+    assert status == 201, body
+
+
+@pytest.mark.parametrize(
+    ("content", "complaint"),
+    [(None, "cannot read"), ("", "is empty; it should hold REGISTRY_HTTP_SECRET")],
+    ids=["missing", "empty"],
+)
+def test_run_sh_stops_before_docker_without_its_secret_file(
+    build_spec: BuildSpec, tmp_path: Path, content: str | None, complaint: str
+) -> None:
+    secret = tmp_path / "http-secret"
+    if content is not None:
+        secret.write_text(content)
+    out = build_spec(
+        "registry:\n  server: 127.0.0.1\n  image: registry:2.8.2\n"
+        f"  replicas: 2\n  http_secret: {{file: {secret}}}\n"
+        f"  config_path: {tmp_path}/config.yml\n  data_dir: {tmp_path}/data\n"
+    )
+    result, calls = run_with_fake_docker(out / "registry" / "run.sh")
+    assert result.returncode == 1
+    assert result.stderr.startswith("run.sh: ")
+    assert str(secret) in result.stderr and complaint in result.stderr
+    assert calls == []
+
+
 def test_different_secrets_make_the_cross_replica_upload_fail(deploy: Deploy) -> None:
     deployment = deploy(SECRET_FIELDS, env={"REGC_HTTP_SECRET": "secret-of-host-a"})
     second_env = _second_replica(deployment, "secret-of-host-b")

@@ -4,7 +4,7 @@
 # Starts the private registry registry.example.com:5000 on this host, as the Humpback
 # guide does: installs the files kept beside this script at their host paths,
 # pulls the image, and replaces any container of the same name.
-# Run it as a user allowed to use docker: sh run.sh
+# Run it as root (it writes /etc/docker/registry/config.yml): sh run.sh
 set -eu
 
 image=registry:2.5.1

@@ -4,9 +4,9 @@
 # Starts the private registry cache.example.com:5000 on this host, as the Humpback
 # guide does: installs the files kept beside this script at their host paths,
 # pulls the image, and replaces any container of the same name.
-# Run it as a user allowed to use docker: sh run.sh
-# Secrets come from the environment, never from a file: set
-# DOCKERHUB_USER, DOCKERHUB_TOKEN, S3_ACCESS_KEY, S3_SECRET_KEY before running it.
+# Run it as root (it writes /etc/docker/registry/config.yml): sh run.sh
+# regc writes no secret into a file: set DOCKERHUB_USER, DOCKERHUB_TOKEN, S3_ACCESS_KEY, S3_SECRET_KEY
+# in the environment before running it.
 set -eu
 
 image=registry:3.0.0

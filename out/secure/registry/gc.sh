@@ -17,11 +17,15 @@ case ${1:-} in
     *) echo "usage: sh gc.sh [--dry-run]" >&2; exit 2 ;;
 esac
 
-if [ -z "${REGISTRY_SECRET:-}" ]; then
-    echo "gc.sh: set REGISTRY_SECRET in the environment (it becomes REGISTRY_HTTP_SECRET)" >&2
+if [ ! -r /etc/registry/http-secret ]; then
+    echo "gc.sh: cannot read /etc/registry/http-secret, which holds REGISTRY_HTTP_SECRET" >&2
     exit 1
 fi
-REGISTRY_HTTP_SECRET=${REGISTRY_SECRET}
+REGISTRY_HTTP_SECRET=$(cat /etc/registry/http-secret)
+if [ -z "${REGISTRY_HTTP_SECRET}" ]; then
+    echo "gc.sh: /etc/registry/http-secret is empty; it should hold REGISTRY_HTTP_SECRET" >&2
+    exit 1
+fi
 export REGISTRY_HTTP_SECRET
 
 docker stop "$container" >/dev/null

@@ -4,9 +4,8 @@
 # Starts the private registry registry.example.com:443 on this host, as the Humpback
 # guide does: installs the files kept beside this script at their host paths,
 # pulls the image, and replaces any container of the same name.
-# Run it as a user allowed to use docker: sh run.sh
-# Secrets come from the environment, never from a file: set
-# REGISTRY_SECRET before running it.
+# Run it as root (it writes /etc/docker/registry/config.yml): sh run.sh
+# It reads secrets from /etc/registry/http-secret on this host.
 set -eu
 
 image=registry:2.8.3
@@ -37,11 +36,15 @@ if [ ! -f /etc/registry/tls/registry.example.com.key ]; then
     printf 'run.sh: %s is missing: put it on this host first\n' /etc/registry/tls/registry.example.com.key >&2
     exit 1
 fi
-if [ -z "${REGISTRY_SECRET:-}" ]; then
-    echo "run.sh: set REGISTRY_SECRET in the environment (it becomes REGISTRY_HTTP_SECRET)" >&2
+if [ ! -r /etc/registry/http-secret ]; then
+    echo "run.sh: cannot read /etc/registry/http-secret, which holds REGISTRY_HTTP_SECRET" >&2
     exit 1
 fi
-REGISTRY_HTTP_SECRET=${REGISTRY_SECRET}
+REGISTRY_HTTP_SECRET=$(cat /etc/registry/http-secret)
+if [ -z "${REGISTRY_HTTP_SECRET}" ]; then
+    echo "run.sh: /etc/registry/http-secret is empty; it should hold REGISTRY_HTTP_SECRET" >&2
+    exit 1
+fi
 export REGISTRY_HTTP_SECRET
 mkdir -p /var/lib/registry
 
