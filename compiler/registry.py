@@ -798,6 +798,27 @@ def _feature_findings(spec: Spec, version: Version) -> Iterator[Finding]:
             "RG516",
             f"data_dir is not used with the {storage.driver} driver",
         )
+    if registry.metrics.enabled and registry.metrics.port == registry.port:
+        yield Finding(
+            ("registry", "metrics", "port"),
+            Severity.ERROR,
+            "RG534",
+            f"the debug port and the registry both want host port "
+            f"{registry.port}: give metrics.port another one",
+        )
+    config_dir = registry.config_path.rsplit("/", 1)[0] or "/"
+    if registry.storage.driver == "filesystem" and (
+        registry.config_path == registry.data_dir
+        or (config_dir + "/").startswith(registry.data_dir.rstrip("/") + "/")
+    ):
+        yield Finding(
+            ("registry", "config_path"),
+            Severity.ERROR,
+            "RG535",
+            f"config_path {registry.config_path} lies in data_dir "
+            f"{registry.data_dir}, the registry's own storage: keep it outside, "
+            "such as /etc/docker/registry/config.yml",
+        )
     if registry.metrics.enabled and version < (2, 7):
         yield Finding(
             ("registry", "metrics", "enabled"),

@@ -233,6 +233,11 @@ def check_server(value: str) -> str:
             f"write the IPv6 address without brackets: {_show(value[1:-1])}"
         )
     address = _ip_address(value)
+    if address is not None and ipaddress.ip_address(address).is_unspecified:
+        raise ValueError(
+            f"{_show(value)} means every address of a host, which no other host "
+            "can reach it at: write the registry host's own address or name"
+        )
     if address is not None:
         return address
     if value.count(":") == 1:

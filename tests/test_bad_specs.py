@@ -232,6 +232,8 @@ CORPUS = [
         "3:8", 1, "did you mean 'http://h:8012'?"),
     Bad("url-slash", "registry: {server: h}\nhumpback:\n  url: http://h:8012/\n",
         "3:8", 1, "'http://h:8012/' ends with '/': write 'http://h:8012'"),
+    Bad("server-unspecified", "registry:\n  server: 0.0.0.0\n", "2:11", 1,
+        "'0.0.0.0' means every address of a host"),
     Bad("server-hex", "registry:\n  server: 0x7f.1\n", "2:11", 1,
         "'0x7f.1' is neither a host name (its last part has no letter) nor an "
         "IPv4 address"),

@@ -713,3 +713,86 @@ def test_replicas_with_delete_warn_that_gc_stops_one(tmp_path: Path) -> None:
     text = REPLICAS.format(more="  delete: true\n")
     warning = only(diagnostics(tmp_path, text), "RG519", "gc.sh")
     assert (warning.severity, at(warning)) == (Severity.WARNING, (6, 11))
+
+
+# --- the other feature rules, one row each -----------------------------------
+
+RULES = [
+    (
+        "RG502",
+        Severity.ERROR,
+        "  image: registry:3.0.0\n  port: 443\n  tls:\n"
+        "    certificate: /c.crt\n    key: /c.key\n"
+        "    letsencrypt: {cache_file: /var/lib/le/cache.json, email: a@b.c}\n",
+        (8, 18),
+    ),
+    (
+        "RG508",
+        Severity.WARNING,
+        "  proxy: {remote_url: 'https://registry-1.docker.io'}\n",
+        (3, 10),
+    ),
+    ("RG510", Severity.ERROR, "  storage: {driver: s3}\n", (3, 21)),
+    (
+        "RG510",
+        Severity.ERROR,
+        "  storage: {s3: {bucket: images, region: us-east-1}}\n",
+        (3, 17),
+    ),
+    ("RG511", Severity.WARNING, "  storage: {driver: inmemory}\n", (3, 21)),
+    (
+        "RG512",
+        Severity.ERROR,
+        "  image: registry:2.6.2\n  metrics: {enabled: true}\n",
+        (4, 22),
+    ),
+    ("RG514", Severity.WARNING, "  image: registry:2.6.2\n  delete: true\n", (4, 11)),
+    (
+        "RG515",
+        Severity.WARNING,
+        "  tls: {certificate: /c.crt, key: /c.key, ca: /ca.crt}\n",
+        (3, 47),
+    ),
+    (
+        "RG516",
+        Severity.WARNING,
+        "  storage: {driver: inmemory}\n  data_dir: /srv\n",
+        (4, 13),
+    ),
+    (
+        "RG527",
+        Severity.ERROR,
+        "  config: {storage: {gcs: {bucket: b}}}\n",
+        (3, 21),
+    ),
+    (
+        "RG534",
+        Severity.ERROR,
+        "  image: registry:2.8.3\n  port: 5001\n  metrics: {enabled: true}\n",
+        (5, 12),
+    ),
+    (
+        "RG535",
+        Severity.ERROR,
+        "  config_path: /var/lib/registry/config.yml\n",
+        (3, 16),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("code", "severity", "fields", "where"),
+    RULES,
+    ids=[f"{row[0]}-{index}" for index, row in enumerate(RULES)],
+)
+def test_each_feature_rule_fires_at_its_node(
+    tmp_path: Path,
+    code: str,
+    severity: Severity,
+    fields: str,
+    where: tuple[int, int],
+) -> None:
+    text = "registry:\n  server: registry.example.com\n" + fields
+    text += "humpback: {enabled: false}\n"
+    found = only(diagnostics(tmp_path, text), code)
+    assert (found.severity, at(found)) == (severity, where)

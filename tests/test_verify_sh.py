@@ -344,6 +344,20 @@ def test_json_without_repositories_is_refused(
     assert "repositories list" in result.stderr
 
 
+@pytest.mark.parametrize(
+    "body",
+    [b'{"repositories":["demo/hello"', b'{"x":{"repositories":[]}}'],
+    ids=["truncated", "nested"],
+)
+def test_json_that_only_contains_a_repositories_list_is_refused(
+    serve: Serve, run_verify: RunVerify, verify_sh: Path, body: bytes
+) -> None:
+    server = serve(Reply(200, body))
+    result = run_verify(verify_sh, server.url)
+    assert result.returncode == 1
+    assert "repositories list" in result.stderr
+
+
 def test_real_tls_registry_over_http_says_use_https(
     tmp_path: Path,
     run_verify: RunVerify,

@@ -7,7 +7,8 @@ left out is deleted. So this script logs in, reads the stored config, changes
 only the fields this spec decides (MANAGED), writes the result back, and reads
 it again to check. Everything else an administrator set stays as it was.
 
-    HUMPBACK_PASSWORD=... python3 apply.py [--url URL] [--user USER] [--dry-run]
+    python3 apply.py [--url URL] [--user USER] [--dry-run]
+The password comes from $HUMPBACK_PASSWORD or, at a terminal, a prompt.
 
 The password is taken from the environment only, never from an argument (a
 process list would show it) and is written nowhere. --dry-run needs no
@@ -19,6 +20,7 @@ standard library only.
 """
 
 import argparse
+import getpass
 import html
 import http.client
 import http.cookiejar
@@ -287,7 +289,8 @@ def parse_arguments(argv):
         prog=PROG,
         description=(
             "Apply system-config.json to Humpback 1.x, changing only "
-            f"{', '.join(MANAGED)}. The password is read from ${PASSWORD_VARIABLE}."
+            f"{', '.join(MANAGED)}. The password is read from ${PASSWORD_VARIABLE}, "
+            "or asked for at a terminal."
         ),
     )
     parser.add_argument(
@@ -309,6 +312,9 @@ def parse_arguments(argv):
     args = parser.parse_args(argv)
     args.url = base_url(parser, args.url)
     args.password = os.environ.get(PASSWORD_VARIABLE, "")
+    if not args.password and not args.dry_run and sys.stdin.isatty():
+        # Asked for, the password shows in no shell history or process list.
+        args.password = getpass.getpass(f"Password of {args.user!r} on Humpback: ")
     if not args.password and not args.dry_run:
         parser.error(
             f"set the environment variable {PASSWORD_VARIABLE} to the password "
