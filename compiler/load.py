@@ -42,6 +42,16 @@ _TEXT_TAGS = {f"{_YAML}timestamp", f"{_YAML}value"}
 _SURPRISING_NUMBER = re.compile(
     r"[-+]?0[0-7_]+|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?"
 )
+# Plain words and numbers YAML 1.1 (PyYAML) and YAML 1.2 (editors) read
+# differently: `yes` is true to one and text to the other, `1_000` a number
+# to one and text to the other.  A spec means one thing in both.
+_YAML11_BOOLEANS = {
+    word: meaning
+    for words, meaning in ((("yes", "on"), "true"), (("no", "off"), "false"))
+    for base in words
+    for word in (base, base.capitalize(), base.upper())
+}
+_UNDERSCORED_NUMBER = re.compile(r"[-+]?[0-9][0-9_]*_[0-9_]*(?:\.[0-9_]*)?")
 # Characters that end a line for sh or YAML, or that YAML refuses in a file:
 # a file name with one would break the header comment of every artifact.
 _BAD_NAME_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
@@ -363,6 +373,18 @@ def _not_text(value: str) -> str:
 
 
 def _surprising_number(value: str) -> str | None:
+    if value in _YAML11_BOOLEANS:
+        meaning = _YAML11_BOOLEANS[value]
+        return (
+            f"YAML 1.1 reads {value} as {meaning}, editors (YAML 1.2) as text: "
+            f"write {meaning}, or quote '{value}' if it is text"
+        )
+    if _UNDERSCORED_NUMBER.fullmatch(value):
+        digits = value.replace("_", "")
+        return (
+            f"YAML 1.1 reads {value} as {digits}, editors (YAML 1.2) as text: "
+            f"write {digits}, or quote '{value}' if it is text"
+        )
     if not _SURPRISING_NUMBER.fullmatch(value):
         return None
     if ":" in value:

@@ -20,6 +20,9 @@ import re
 NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
 # Docker's own rule for container names.
 CONTAINER_NAME_PATTERN = r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$"
+# Longest file or folder name (Linux), and image repository (Docker).
+MAX_NAME_BYTES = 255
+MAX_REPOSITORY_LENGTH = 255
 PATH_PATTERN = r"^(/[A-Za-z0-9._+@-]+)+$"
 ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 DOCKER_VERSION_PATTERN = r"^[0-9]{1,2}\.[0-9]{1,2}(\.[0-9]{1,2})?(-ce|-ee)?$"
@@ -71,6 +74,11 @@ def check_name(value: str) -> str:
 
 
 def check_container_name(value: str) -> str:
+    if len(value) > MAX_NAME_BYTES:
+        raise ValueError(
+            f"the container name is {len(value)} characters long: keep it "
+            f"under {MAX_NAME_BYTES}"
+        )
     if not re.fullmatch(CONTAINER_NAME_PATTERN, value):
         repaired = re.sub(r"[^a-zA-Z0-9_.-]+", "-", value).strip("-_.")
         raise ValueError(
@@ -121,6 +129,12 @@ def check_absolute_path(value: str) -> str:
             "letters, digits, '.', '_', '-', '+', '@' and '/' (no spaces, "
             "quotes, ':', '$' or ';')"
         )
+    longest = max(value.split("/"), key=len)
+    if len(longest) > MAX_NAME_BYTES:
+        raise ValueError(
+            f"'{longest[:20]}...' is {len(longest)} characters long: a file "
+            f"or folder name holds at most {MAX_NAME_BYTES}"
+        )
     return value
 
 
@@ -132,6 +146,15 @@ def check_image(value: str) -> str:
             "does, such as 'registry:2.5.1' or 'mirror.example.com/library/"
             "registry:2.8.3' (lower-case repository names)"
             + _instead(lower, lower != value and bool(_IMAGE.fullmatch(lower)))
+        )
+    repository = value.split("@")[0]
+    tag = image_tag(value)
+    if tag is not None:
+        repository = repository[: -len(tag) - 1]
+    if len(repository) > MAX_REPOSITORY_LENGTH:
+        raise ValueError(
+            f"the image's repository is {len(repository)} characters long: "
+            f"Docker refuses more than {MAX_REPOSITORY_LENGTH}"
         )
     return value
 

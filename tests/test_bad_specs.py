@@ -181,8 +181,14 @@ CORPUS = [
         "registry: must be a mapping, not empty"),
     Bad("port-string", "registry:\n  server: h\n  port: '5000'\n", "3:9", 1,
         "registry.port: must be an integer, not a string"),
-    Bad("port-bool", "registry:\n  server: h\n  port: yes\n", "3:9", 1,
+    Bad("port-bool", "registry:\n  server: h\n  port: true\n", "3:9", 1,
         "registry.port: must be an integer, not a boolean"),
+    Bad("port-yes", "registry:\n  server: h\n  port: yes\n", "3:9", 1,
+        "YAML 1.1 reads yes as true, editors (YAML 1.2) as text: write true"),
+    Bad("bool-off", "registry:\n  server: h\nhumpback: {enabled: Off}\n", "3:21",
+        1, "YAML 1.1 reads Off as false, editors (YAML 1.2) as text: write false"),
+    Bad("port-underscore", "registry:\n  server: h\n  port: 5_000\n", "3:9", 1,
+        "YAML 1.1 reads 5_000 as 5000, editors (YAML 1.2) as text: write 5000"),
     Bad("port-range", "registry:\n  server: h\n  port: 70000\n", "3:9", 1,
         "registry.port: must be at most 65535"),
     Bad("server-number", "registry:\n  server: 10\n", "2:11", 1,
@@ -196,7 +202,8 @@ CORPUS = [
         "must be one of 'always', 'unless-stopped', 'on-failure' or 'no', "
         "not 'sometimes'"),
     Bad("restart-bare-no", "registry:\n  server: h\n  restart: no\n", "3:12", 1,
-        "YAML reads a bare yes/no/on/off as a boolean: quote it"),
+        "YAML 1.1 reads no as false, editors (YAML 1.2) as text: write false, or "
+        "quote 'no' if it is text"),
     Bad("log-level-near", "registry:\n  server: h\n  log_level: warning\n", "3:14",
         1, "must be one of 'error', 'warn', 'info' or 'debug', not 'warning': "
         "did you mean 'warn'?"),
@@ -232,6 +239,13 @@ CORPUS = [
         "3:8", 1, "did you mean 'http://h:8012'?"),
     Bad("url-slash", "registry: {server: h}\nhumpback:\n  url: http://h:8012/\n",
         "3:8", 1, "'http://h:8012/' ends with '/': write 'http://h:8012'"),
+    Bad("image-too-long", "registry:\n  server: h\n  image: "
+        + "a" * 300 + ":2.8.3\n", "3:10", 1,
+        "the image's repository is 300 characters long: Docker refuses more than 255"),
+    Bad("container-name-too-long", "registry:\n  server: h\n  container_name: "
+        + "c" * 300 + "\n", "3:19", 1, "the container name is 300 characters long"),
+    Bad("path-name-too-long", "registry:\n  server: h\n  data_dir: /srv/"
+        + "d" * 300 + "\n", "3:13", 1, "is 300 characters long: a file or folder"),
     Bad("server-unspecified", "registry:\n  server: 0.0.0.0\n", "2:11", 1,
         "'0.0.0.0' means every address of a host"),
     Bad("server-hex", "registry:\n  server: 0x7f.1\n", "2:11", 1,

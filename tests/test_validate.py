@@ -43,7 +43,7 @@ def test_the_minimal_spec_gets_the_guides_defaults() -> None:
     ("text", "expected"),
     [
         (
-            _registry("  port: yes\n"),
+            _registry("  port: true\n"),
             "r.yaml:3:9: error: registry.port: must be an integer, not a boolean",
         ),
         (
@@ -182,7 +182,7 @@ def test_an_unknown_key_suggests_the_nearest_known_one() -> None:
 
 def test_a_bare_no_for_restart_explains_yaml_booleans() -> None:
     (error,) = _errors(_registry("  restart: no\n"))
-    assert "quote it" in error
+    assert "quote 'no' if it is text" in error
 
 
 def test_loader_refusals_and_model_errors_are_reported_in_one_run(
