@@ -889,8 +889,7 @@ def _merged_findings(spec: Spec, version: Version) -> Iterator[Finding]:
             f"({', '.join(drivers)}); the registry takes exactly one: choose "
             "it with registry.storage.driver",
         )
-    filesystem = storage.get("filesystem") if isinstance(storage, dict) else None
-    root = filesystem.get("rootdirectory") if isinstance(filesystem, dict) else None
+    root = _dig(merged, "storage", "filesystem", "rootdirectory")
     if root is not None and (str(root).rstrip("/") or "/") != CONTAINER_DATA_DIR:
         yield Finding(
             ("registry", "config", "storage", "filesystem", "rootdirectory"),
@@ -902,14 +901,20 @@ def _merged_findings(spec: Spec, version: Version) -> Iterator[Finding]:
         )
 
 
+def _dig(node: Any, *keys: str) -> Any:
+    """``node[key][key]...``; None where a level is missing or not a mapping."""
+    for key in keys:
+        if not isinstance(node, dict):
+            return None
+        node = node.get(key)
+    return node
+
+
 def _redis_findings(merged: dict[str, Any], version: Version) -> Iterator[Finding]:
-    storage = merged.get("storage")
-    cache = storage.get("cache") if isinstance(storage, dict) else None
-    if not isinstance(cache, dict) or cache.get("blobdescriptor") != "redis":
+    if _dig(merged, "storage", "cache", "blobdescriptor") != "redis":
         return
-    redis = merged.get("redis")
     key = "addrs" if version >= (3, 0) else "addr"
-    if not isinstance(redis, dict) or not redis.get(key):
+    if not _dig(merged, "redis", key):
         yield Finding(
             ("registry", "config", "storage", "cache", "blobdescriptor"),
             Severity.ERROR,

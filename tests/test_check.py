@@ -34,6 +34,20 @@ def _check(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return result
 
 
+def _git_apply(folder: Path, patch: str) -> None:
+    """Apply ``patch`` in ``folder`` as the README says users do."""
+    applied = subprocess.run(
+        ["git", "apply", "-p1", "-"],
+        input=patch,
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert applied.returncode == 0, applied.stderr
+
+
 def test_a_current_output_exits_0_and_prints_nothing(built: Path) -> None:
     result = _check(built)
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
@@ -154,16 +168,7 @@ def test_the_diffs_are_a_patch_that_makes_the_output_what_build_writes(
     (built / "registry.yaml").write_text(MINIMAL + "  port: 5001\n")
     patch = _check(built).stdout
 
-    applied = subprocess.run(
-        ["git", "apply", "-p1", "-"],
-        input=patch,
-        cwd=built,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert applied.returncode == 0, applied.stderr
+    _git_apply(built, patch)
     (built / "out/registry/verify.sh").chmod(0o755)
     assert regc("check", cwd=built).returncode == 0
 
@@ -177,16 +182,7 @@ def test_the_patch_applies_to_files_without_a_final_newline_or_with_odd_breaks(
     patch = _check(built).stdout
     assert "\\ No newline at end of file\n" in patch
 
-    applied = subprocess.run(
-        ["git", "apply", "-p1", "-"],
-        input=patch,
-        cwd=built,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert applied.returncode == 0, applied.stderr
+    _git_apply(built, patch)
     assert regc("check", cwd=built).returncode == 0
 
 

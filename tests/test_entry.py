@@ -126,6 +126,19 @@ def test_the_common_forms_do_not_load_typer(tmp_path: Path) -> None:
     assert "typer" in imported_modules("build", "-v", cwd=tmp_path)
 
 
+def _python(code: str) -> subprocess.CompletedProcess[str]:
+    """``python -c CODE`` in a fresh interpreter, which must succeed."""
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result
+
+
 def test_a_build_looks_for_no_plugins_and_no_package_resources(
     tmp_path: Path,
 ) -> None:
@@ -147,14 +160,7 @@ def test_pydantic_builds_the_models_with_no_plugins_in_place_of_its_loader() -> 
         "print(_loader.__doc__, list(_loader.get_plugins()))\n"
         "print(spec.Spec.__pydantic_complete__, 'importlib.metadata' in sys.modules)\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
+    result = _python(code)
     no_plugins, built = result.stdout.splitlines()
     assert no_plugins == "No pydantic plugins (regc). []"
     assert built == "True False"
@@ -185,14 +191,7 @@ def test_anything_else_asked_of_the_stand_in_comes_from_pydantics_loader() -> No
         "print(_loader.PYDANTIC_ENTRY_POINT_GROUP)\n"
         "print(sys.modules[PLUGIN_LOADER].__doc__ != _loader.__doc__)\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
+    result = _python(code)
     assert result.stdout.splitlines() == ["pydantic", "True"]
 
 
