@@ -30,6 +30,8 @@ Specs = Annotated[
         help="Spec files (default: registry.yaml).",
         show_default=False,
         dir_okay=True,
+        # regc says itself, in one line, why a spec cannot be read.
+        readable=False,
     ),
 ]
 OutDir = Annotated[
