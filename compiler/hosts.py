@@ -27,6 +27,10 @@ DAEMON_JSON_FIRST = (1, 11, 0)
 RELOAD_FIRST = (1, 13, 0)
 # The first Docker whose `docker info` lists the insecure registries.
 DOCKER_INFO_FIRST = (1, 12, 0)
+# The last upstream releases built for CentOS 7 (EOL June 2024) and for
+# Ubuntu 14.04, the Ubuntu with upstart.
+CENTOS7_CE_LAST = (26, 1, 99)
+TRUSTY_CE_LAST = (18, 6, 99)
 # The Humpback guide's prerequisite for its hosts.
 HUMPBACK_FIRST = (1, 8, 3)
 # Bracketed IPv6 registries parse in image names only from Docker 25.0.
@@ -183,6 +187,26 @@ def _package_findings(group: HostGroup, version: Version) -> Iterator[Finding]:
             "RG403",
             f"docker-ce starts at 17.03; Docker {group.docker} came as "
             "docker-engine: write package: docker-engine",
+        )
+    upstream = package in ("docker-ce", "docker-engine")
+    if group.os == "ubuntu-upstart" and upstream and version > TRUSTY_CE_LAST:
+        yield Finding(
+            ("docker",),
+            Severity.ERROR,
+            "RG403",
+            f"Docker {group.docker} was never built for Ubuntu 14.04, the "
+            "release with upstart: upstream packages end with 18.06 there "
+            "(docker/docker-ce-packaging#253); write the version `docker "
+            "version` prints on these hosts",
+        )
+    if group.os == "centos7" and package == "docker-ce" and version > CENTOS7_CE_LAST:
+        yield Finding(
+            ("docker",),
+            Severity.ERROR,
+            "RG403",
+            f"docker-ce {group.docker} was never built for CentOS 7: its "
+            "packages end with 26.1 (docker/docker-ce-packaging#1028); write "
+            "the version `docker version` prints on these hosts",
         )
 
 

@@ -199,6 +199,16 @@ def test_ubuntu_systemd_with_old_docker_gets_a_drop_in_with_docker_opts(
             "6:13: error[RG402]: regc knows the systemd units of Docker 1.8",
         ),
         (
+            "  - name: a\n    os: ubuntu-upstart\n    docker: '24.0.7'\n"
+            "    package: docker-ce\n",
+            "6:13: error[RG403]: Docker 24.0.7 was never built for Ubuntu 14.04",
+        ),
+        (
+            "  - name: a\n    os: centos7\n    docker: '27.0.3'\n"
+            "    package: docker-ce\n",
+            "6:13: error[RG403]: docker-ce 27.0.3 was never built for CentOS 7",
+        ),
+        (
             "  - name: a\n    os: centos7\n    docker: '18.09'\n"
             "    package: docker-ce\n",
             "6:13: error[RG410]: docker-ce 18.09.0, 18.09.1 and 18.09.3 start dockerd",
