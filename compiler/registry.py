@@ -58,7 +58,18 @@ KNOWN: dict[str, Any] = {
     "storage": {
         "filesystem": OPEN,
         "inmemory": OPEN,
-        "s3": OPEN,
+        # Keys the spec's s3 fields set are owned (OWNED, SECRETS); the
+        # driver's other parameters (v4auth, chunksize, ...) pass.
+        "s3": {
+            "bucket": None,
+            "region": None,
+            "regionendpoint": None,
+            "rootdirectory": None,
+            "secure": None,
+            "accesskey": None,
+            "secretkey": None,
+            "*": None,
+        },
         "swift": OPEN,
         "gcs": OPEN,
         "azure": OPEN,
@@ -206,7 +217,11 @@ OWNED = {
     ("loglevel",): "registry.log_level",
     ("log", "level"): "registry.log_level",
     ("storage", "delete"): "registry.delete: true",
-    ("storage", "s3"): "registry.storage.driver: s3 and registry.storage.s3",
+    ("storage", "s3", "bucket"): "registry.storage.s3.bucket",
+    ("storage", "s3", "region"): "registry.storage.s3.region",
+    ("storage", "s3", "regionendpoint"): "registry.storage.s3.region_endpoint",
+    ("storage", "s3", "rootdirectory"): "registry.storage.s3.root_directory",
+    ("storage", "s3", "secure"): "registry.storage.s3.secure",
     ("storage", "inmemory"): "registry.storage.driver: inmemory",
     ("http", "tls"): "registry.tls",
     ("http", "debug"): "registry.metrics",
@@ -217,12 +232,12 @@ OWNED = {
 # notification headers, reporting keys), matched without regard to case.
 SECRET_NAMES = {
     "accesskey",
+    "accesskeysecret",
     "accountkey",
     "apikey",
     "authorization",
     "licensekey",
     "password",
-    "privatekey",
     "secret",
     "secretkey",
     "sessiontoken",
@@ -530,11 +545,18 @@ def _walk(
 
 
 def _is_secret(key: str | int, value: Any) -> bool:
-    """A value (or list of values, as headers are) under a secret's name."""
+    """A value (or list of values, as headers are) under a secret's name.
+
+    An absolute path names a file that holds the secret, which is no secret.
+    """
     if not isinstance(key, str) or key.lower() not in SECRET_NAMES or not value:
         return False
     scalars = value if isinstance(value, list) else [value]
-    return not any(isinstance(item, dict | list) for item in scalars)
+    return not any(
+        isinstance(item, dict | list)
+        or (isinstance(item, str) and re.fullmatch(values.PATH_PATTERN, item))
+        for item in scalars
+    )
 
 
 def _secrets_in(node: Any, key_path: Path_, base: Path_) -> Iterator[Finding]:

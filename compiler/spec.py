@@ -189,8 +189,8 @@ class SecretRef(Model):
     file: AbsolutePath | None = Field(
         None,
         description=(
-            "Path of a file on the registry host that holds the value (a "
-            "final newline is dropped), such as one a secrets manager keeps; "
+            "Path of a file on the registry host that holds the value "
+            "(trailing newlines are dropped), such as one a secrets manager keeps; "
             "run.sh stops if it cannot read it or it is empty."
         ),
     )

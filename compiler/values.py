@@ -283,8 +283,8 @@ def check_server(value: str) -> str:
     if _NUMERIC_LABEL.fullmatch(value.rsplit(".", 1)[-1]):
         # Resolvers read '0x7f.1' or '10.1' as an IPv4 address (inet_aton).
         raise ValueError(
-            f"{_show(value)} is neither a host name (its last part has no "
-            "letter) nor an IPv4 address: write four numbers from 0 to 255, "
+            f"{_show(value)} is neither a host name (its last part reads as "
+            "a number) nor an IPv4 address: write four numbers from 0 to 255, "
             "such as '192.168.1.10', or the host's name"
         )
     if value != value.lower():

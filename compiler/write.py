@@ -69,12 +69,6 @@ def existing_files(target: Path) -> dict[str, Path]:
     return found
 
 
-def previous_artifacts(target: Path) -> set[str]:
-    """Paths the previous build listed in its manifest; empty if unreadable."""
-    previous = manifest.read(target)
-    return previous.paths if previous is not None else set()
-
-
 def is_current(path: Path, artifact: Artifact) -> bool:
     try:
         stat = path.lstat()
@@ -133,6 +127,9 @@ class _Leftovers:
             if entry.endswith(BACKUP_SUFFIX) and not os.path.lexists(target):
                 # Killed between the renames of a swap: the previous folder.
                 path.rename(target)
+            elif entry.endswith(BACKUP_SUFFIX) and target.is_symlink():
+                # _plan refuses the link; the folder stays until it is fixed.
+                continue
             elif path.is_symlink():
                 path.unlink()
             else:
@@ -255,7 +252,8 @@ def _plan(target: Path, artifacts: list[Artifact]) -> _Plan:
     if target.exists() and not target.is_dir():
         raise UsageError(f"{target}: exists and is not a folder")
     current = existing_files(target)
-    ours_before = previous_artifacts(target)
+    previous = manifest.read(target)
+    ours_before = previous.paths if previous is not None else set()
     wanted = {artifact.path for artifact in artifacts}
 
     result = WriteResult()
@@ -270,20 +268,29 @@ def _plan(target: Path, artifacts: list[Artifact]) -> _Plan:
             result.removed.append(relative)
         else:
             result.foreign.append(relative)
-    _refuse_foreign_in_the_way(target, result, set(current), ours_before)
+    # Without a manifest regc cannot tell its files from others: a folder
+    # whose manifest was lost is rebuilt, as it always was.
+    known = ours_before if previous is not None else None
+    _refuse_foreign_in_the_way(target, result, set(current), known)
     return _Plan(target, artifacts, current, result)
 
 
 def _refuse_foreign_in_the_way(
-    target: Path, result: WriteResult, current: set[str], ours_before: set[str]
+    target: Path, result: WriteResult, current: set[str], ours_before: set[str] | None
 ) -> None:
-    """Refuse to replace what regc did not write with what it generates now."""
+    """Refuse to replace what regc did not write with what it generates now.
+
+    That is a file of the user's at an artifact's path (when the manifest
+    says which files are regc's), or a folder or link where regc writes a
+    file, or a file where it needs a folder.
+    """
     foreign = {relative.rstrip("/") for relative in result.foreign}
     in_the_way = sorted(
         path
         for path in result.written
-        if path not in ours_before
-        and (path in current or any(_nested(path, other) for other in foreign))
+        if (ours_before is not None and path in current and path not in ours_before)
+        or path in foreign
+        or any(_nested(path, other) for other in foreign)
     )
     if not in_the_way:
         return

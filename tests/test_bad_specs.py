@@ -249,7 +249,7 @@ CORPUS = [
     Bad("server-unspecified", "registry:\n  server: 0.0.0.0\n", "2:11", 1,
         "'0.0.0.0' means every address of a host"),
     Bad("server-hex", "registry:\n  server: 0x7f.1\n", "2:11", 1,
-        "'0x7f.1' is neither a host name (its last part has no letter) nor an "
+        "'0x7f.1' is neither a host name (its last part reads as a number) nor an "
         "IPv4 address"),
     Bad("server-numeric-tld", "registry:\n  server: registry.10\n", "2:11", 1,
         "neither a host name"),

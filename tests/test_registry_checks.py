@@ -522,7 +522,7 @@ registry:
     ("config", "field"),
     [
         ("    storage: {delete: {enabled: true}}\n", "registry.delete: true"),
-        ("    storage: {s3: {bucket: b, region: r}}\n", "registry.storage.s3"),
+        ("    storage: {s3: {bucket: images}}\n", "registry.storage.s3.bucket"),
         ("    http: {tls: {certificate: /c.crt, key: /c.key}}\n", "registry.tls"),
         ("    http: {debug: {addr: ':6000'}}\n", "registry.metrics"),
         ("    auth: {htpasswd: {realm: r, path: /h}}\n", "registry.auth.htpasswd"),
@@ -548,6 +548,41 @@ def test_a_secret_under_a_driver_regc_does_not_know_is_an_error(
     error = only(diagnostics(tmp_path, CONFIG_2_8.format(config=config)), "RG522")
     assert error.position.line == 5
     assert "storage.azure.accountkey" in error.message
+
+
+def test_the_s3_drivers_other_parameters_pass(tmp_path: Path) -> None:
+    text = """\
+registry:
+  server: 192.168.1.10
+  image: registry:2.8.2
+  storage:
+    driver: s3
+    s3: {bucket: images, region: us-east-1}
+  config:
+    storage: {s3: {v4auth: true, chunksize: 10485760, storageclass: STANDARD}}
+"""
+    found = diagnostics(tmp_path, text)
+    assert [d for d in found if d.severity is Severity.ERROR] == []
+
+
+def test_a_path_to_a_key_file_is_no_secret(tmp_path: Path) -> None:
+    config = """\
+    middleware:
+      storage:
+        - name: cloudfront
+          options:
+            baseurl: https://d111111abcdef8.cloudfront.net/
+            privatekey: /etc/docker/cloudfront/pk-ABCEDFGHIJKLMNOPQRST.pem
+            keypairid: ABCEDFGHIJKLMNOPQRST
+"""
+    found = diagnostics(tmp_path, CONFIG_2_8.format(config=config))
+    assert [d for d in found if d.code == "RG522"] == []
+
+
+def test_the_oss_drivers_key_secret_is_an_error(tmp_path: Path) -> None:
+    config = "    storage: {oss: {accesskeyid: a, accesskeysecret: SUPERSECRET}}\n"
+    error = only(diagnostics(tmp_path, CONFIG_2_8.format(config=config)), "RG522")
+    assert "storage.oss.accesskeysecret" in error.message
 
 
 def test_a_token_in_notification_headers_is_an_error(tmp_path: Path) -> None:

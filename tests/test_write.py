@@ -224,3 +224,31 @@ def test_empty_folders_and_links_to_folders_are_kept_and_reported(
     assert result.foreign == ["linked", "spare/"]
     assert (tmp_path / "r/spare").is_dir()
     assert os.readlink(tmp_path / "r/linked") == str(tmp_path)
+
+
+def test_a_folder_whose_manifest_was_lost_is_rebuilt(tmp_path: Path) -> None:
+    write_artifacts(tmp_path, "r", ARTIFACTS)
+    (tmp_path / "r/manifest.json").unlink()
+    changed = [Artifact("a.txt", b"changed\n"), *ARTIFACTS[1:]]
+    result = write_artifacts(tmp_path, "r", changed)
+    assert "a.txt" in result.written
+    assert (tmp_path / "r/a.txt").read_bytes() == b"changed\n"
+
+
+def test_an_empty_foreign_folder_where_regc_writes_a_file_is_refused(
+    tmp_path: Path,
+) -> None:
+    write_artifacts(tmp_path, "r", ARTIFACTS)
+    (tmp_path / "r/b.txt").mkdir()
+    with pytest.raises(UsageError, match=r"regc now generates b\.txt, but"):
+        write_artifacts(tmp_path, "r", [*ARTIFACTS, Artifact("b.txt", b"b\n")])
+    assert (tmp_path / "r/b.txt").is_dir()
+
+
+def test_a_backup_is_kept_while_the_output_folder_is_a_link(tmp_path: Path) -> None:
+    write_artifacts(tmp_path, "r", ARTIFACTS)
+    (tmp_path / "r").rename(tmp_path / ".r.k1ll3d.regc-old")
+    (tmp_path / "r").symlink_to("nowhere")
+    with pytest.raises(UsageError, match="r: is a symbolic link"):
+        write_artifacts(tmp_path, "r", ARTIFACTS)
+    assert (tmp_path / ".r.k1ll3d.regc-old/a.txt").read_bytes() == b"alpha\n"
