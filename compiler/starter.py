@@ -21,6 +21,21 @@ registry:
   # cors:                            # Humpback's browser reads the registry
   #   enabled: true
   #   allow_origins: ['*']
+  # Features; `regc schema` describes them all (auth, proxy, storage, ...).
+  # delete: true                     # allow deletes; writes registry/gc.sh
+  # tls:                             # HTTPS: hosts need no insecure flag
+  #   certificate: /etc/registry/tls/registry.crt
+  #   key: /etc/registry/tls/registry.key
+  # http_secret: {file: /etc/registry/http-secret}   # or {env: NAME}
+
+# Docker hosts to configure; without this list, the guide's four folders.
+# hosts:
+#   - name: web                      # folder hosts/web/
+#     os: centos7                    # centos6 centos7 ubuntu-upstart
+#                                    # ubuntu-systemd debian any
+#     docker: '18.09.3'              # as `docker version` prints it
+#     package: docker-ce             # distribution docker-engine docker-ce
+#     machines: [web1.example.com, web2.example.com]
 
 humpback:
   enabled: true                      # show the Hub menu in Humpback

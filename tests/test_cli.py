@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -175,6 +176,26 @@ def test_init_writes_a_starter_spec_that_builds(tmp_path: Path) -> None:
     text = (tmp_path / "registry.yaml").read_text()
     assert text.startswith("# yaml-language-server: $schema=")
     assert regc("build", cwd=tmp_path).returncode == 0
+
+
+def test_every_example_line_of_the_starter_spec_uncommented_builds(
+    tmp_path: Path,
+) -> None:
+    assert regc("init", cwd=tmp_path).returncode == 0
+    spec = tmp_path / "registry.yaml"
+    text = re.sub(
+        r"(?m)^( *)#( +)((?:- )?[a-z_]+:.*)$",
+        lambda m: m.group(1) + m.group(2)[1:] + m.group(3),
+        spec.read_text(),
+    )
+    assert re.search(r"(?m)^hosts:\n  - name: web ", text)
+    assert re.search(r"(?m)^  tls: ", text)
+    spec.write_text(text)
+    result = regc("build", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    # With TLS on, the hosts need no insecure-registry file at all.
+    assert not (tmp_path / "out/registry/hosts/web/etc").exists()
+    assert (tmp_path / "out/registry/registry/gc.sh").is_file()
 
 
 def test_init_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
