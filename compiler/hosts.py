@@ -23,6 +23,8 @@ Version = tuple[int, int, int]
 CENTOS6_LAST = (1, 7, 1)
 # daemon.json accepts insecure-registries from 1.11 (1.10.3 refuses the key).
 DAEMON_JSON_FIRST = (1, 11, 0)
+# The daemon reads /etc/docker/daemon.json from 1.10 (without that key).
+DAEMON_JSON_FILE_FIRST = (1, 10, 0)
 # SIGHUP reloads daemon.json from 1.13; before, the daemon must restart.
 RELOAD_FIRST = (1, 13, 0)
 # The first Docker whose `docker info` lists the insecure registries.
@@ -91,6 +93,8 @@ class HostPlan:
     apply: tuple[str, ...]
     check: str
     machines: tuple[str, ...] = ()
+    # Whether the daemon reads /etc/docker/daemon.json at all (1.10+).
+    reads_daemon_json: bool = True
 
 
 def _text(version: Version) -> str:
@@ -420,6 +424,7 @@ def plan_group(group: HostGroup, address: str) -> HostPlan:
         files=files,
         apply=(apply,),
         check=check,
+        reads_daemon_json=version >= DAEMON_JSON_FILE_FIRST,
         machines=tuple(group.machines),
     )
 

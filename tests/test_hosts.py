@@ -345,3 +345,6 @@ def test_flag_hosts_are_checked_with_docker_info_where_it_lists_registries(
     assert f"Check: {flag}." in old
     assert "`docker info` lists registry.example.com:5000" in new
     assert flag in new
+    # Docker 1.7.1 reads no daemon.json, so there is nothing to keep clean.
+    assert "/etc/docker/daemon.json` on these machines" not in old
+    assert "/etc/docker/daemon.json` on these machines" in new
