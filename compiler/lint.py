@@ -7,13 +7,14 @@ it; errors stop the build, warnings are printed and the build goes on.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from . import hosts
 from .diagnostics import Diagnostic, Severity
 from .findings import Finding
 from .load import Document, Path_
 from .registry import check_registry
+from .registry import rule_groups as registry_rule_groups
 from .spec import Spec
 
 
@@ -158,6 +159,20 @@ def _rules(spec: Spec) -> Iterator[Finding]:
 def lint(spec: Spec, document: Document) -> list[Diagnostic]:
     """Every finding of the rules, positioned in the spec's file."""
     findings = [*_rules(spec), *_host_rules(spec), *_registry_rules(spec)]
+    return positioned(findings, document)
+
+
+def rule_groups(spec: Spec) -> list[Callable[[], Iterable[Finding]]]:
+    """The rules one group at a time (the merged-config rules left out)."""
+    return [
+        lambda: _rules(spec),
+        lambda: _host_rules(spec),
+        *registry_rule_groups(spec),
+    ]
+
+
+def positioned(findings: Iterable[Finding], document: Document) -> list[Diagnostic]:
+    """Findings as diagnostics at their nodes in the spec's file."""
     return [
         Diagnostic(
             document.file,

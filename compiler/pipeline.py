@@ -12,6 +12,7 @@ from .lint import lint
 from .load import Document, load
 from .render import Artifact, render
 from .resolve import resolve
+from .salvage import lint_salvaged
 from .spec import Spec
 from .validate import validate
 
@@ -69,7 +70,15 @@ def check_spec(path: Path) -> Checked:
     except OSError as exc:
         raise UsageError(f"{file}: cannot read the spec: {exc.strerror}") from None
 
-    spec = validate(document)
+    try:
+        spec = validate(document)
+    except SpecError as exc:
+        # The cross-field rules whose values did validate, in the same run.
+        more = [d for d in lint_salvaged(document) if d not in exc.diagnostics]
+        # A stable sort of a fixed order: the same spec, the same output.
+        raise SpecError(
+            sorted([*exc.diagnostics, *more], key=Diagnostic.sort_key)
+        ) from None
     name = _name(spec, document, path)
     findings = sorted(lint(spec, document), key=Diagnostic.sort_key)
     if any(d.severity is Severity.ERROR for d in findings):

@@ -10,7 +10,7 @@ refused at the spec's line.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from . import values
@@ -945,6 +945,25 @@ def _redis_findings(merged: dict[str, Any], version: Version) -> Iterator[Findin
             f"(registry {version_text(version)} panics without it), or write "
             "blobdescriptor: inmemory",
         )
+
+
+def rule_groups(spec: Spec) -> list[Callable[[], Iterable[Finding]]]:
+    """The registry's rules one group at a time, for a spec with a version.
+
+    For lint_salvaged, which must tell which values each group read; the
+    rules on the merged config are left out, since they read all of it and
+    wait for the other rules to pass.
+    """
+    version = version_of(spec.registry)
+    if version is None:
+        return []
+    return [
+        lambda: _version_findings(spec),
+        lambda: _tls_findings(spec, version),
+        lambda: _feature_findings(spec, version),
+        lambda: _replica_findings(spec),
+        lambda: check_config(spec.registry.config, version),
+    ]
 
 
 def check_registry(spec: Spec) -> list[Finding]:

@@ -70,7 +70,7 @@ def _unique(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     return result
 
 
-def _data_path(data: Any, loc: tuple[int | str, ...]) -> Path_:
+def data_path(data: Any, loc: tuple[int | str, ...]) -> Path_:
     """The path into the user's data, without pydantic's union branch tags."""
     path: list[str | int] = []
     for index, part in enumerate(loc):
@@ -101,7 +101,7 @@ def _dotted(path: Path_) -> str:
 
 
 def _diagnostic(document: Document, error: ErrorDetails) -> Diagnostic:
-    path = _data_path(document.data, tuple(error["loc"]))
+    path = data_path(document.data, tuple(error["loc"]))
     kind = error["type"]
     where = _dotted(path)
 
