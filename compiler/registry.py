@@ -242,6 +242,11 @@ SECRET_NAMES = {
     "secretkey",
     "sessiontoken",
 }
+# RG506, for auth given by the spec's field or through registry.config.
+HUMPBACK_CANNOT_LOG_IN = (
+    "Humpback 1.x cannot log in to a registry: its Hub pages and its agents "
+    "read anonymously. Set humpback.enabled: false, or remove auth"
+)
 # Values the registry refuses at start-up for these keys.
 CHOICES: dict[tuple[str, ...], tuple[str, ...]] = {
     ("log", "formatter"): ("text", "json", "logstash"),
@@ -666,11 +671,7 @@ def _letsencrypt_findings(spec: Spec, version: Version) -> Iterator[Finding]:
     }
     if registry.auth is not None:
         others["auth.htpasswd.path"] = registry.auth.htpasswd.path
-    shared = sorted(
-        name
-        for name, path in others.items()
-        if path == folder or path.startswith(folder.rstrip("/") + "/")
-    )
+    shared = sorted(name for name, path in others.items() if _within(path, folder))
     if folder.count("/") < 2 or shared:
         reason = (
             "it is a system folder"
@@ -685,6 +686,11 @@ def _letsencrypt_findings(spec: Spec, version: Version) -> Iterator[Finding]:
             f"the container, and {reason}: keep the cache in a folder of its "
             "own, such as /var/lib/registry-letsencrypt/cache.json",
         )
+
+
+def _within(path: str, folder: str) -> bool:
+    """Whether the absolute ``path`` is ``folder`` or lies below it."""
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
 def _version_findings(spec: Spec) -> Iterator[Finding]:
@@ -745,9 +751,7 @@ def _feature_findings(spec: Spec, version: Version) -> Iterator[Finding]:
             ("registry", "auth"),
             Severity.ERROR,
             "RG506",
-            "Humpback 1.x cannot log in to a registry: its Hub pages and its "
-            "agents read anonymously. Set humpback.enabled: false, or remove "
-            "auth",
+            HUMPBACK_CANNOT_LOG_IN,
         )
     if registry.proxy is not None:
         credentials = registry.proxy.username or registry.proxy.password
@@ -828,10 +832,8 @@ def _feature_findings(spec: Spec, version: Version) -> Iterator[Finding]:
             f"the debug port and the registry both want host port "
             f"{registry.port}: give metrics.port another one",
         )
-    config_dir = registry.config_path.rsplit("/", 1)[0] or "/"
-    if registry.storage.driver == "filesystem" and (
-        registry.config_path == registry.data_dir
-        or (config_dir + "/").startswith(registry.data_dir.rstrip("/") + "/")
+    if registry.storage.driver == "filesystem" and _within(
+        registry.config_path, registry.data_dir
     ):
         yield Finding(
             ("registry", "config_path"),
@@ -895,9 +897,7 @@ def _merged_findings(spec: Spec, version: Version) -> Iterator[Finding]:
             ("registry", "config", "auth"),
             Severity.ERROR,
             "RG506",
-            "Humpback 1.x cannot log in to a registry: its Hub pages and its "
-            "agents read anonymously. Set humpback.enabled: false, or remove "
-            "auth",
+            HUMPBACK_CANNOT_LOG_IN,
             at_key=True,
         )
     storage = merged.get("storage", {})
@@ -981,13 +981,7 @@ def check_registry(spec: Spec) -> list[Finding]:
                 "registry.version: '2.8.3'",
             )
         ]
-    findings = [
-        *_version_findings(spec),
-        *_tls_findings(spec, version),
-        *_feature_findings(spec, version),
-        *_replica_findings(spec),
-        *check_config(spec.registry.config, version),
-    ]
+    findings = [finding for group in rule_groups(spec) for finding in group()]
     if not any(f.severity is Severity.ERROR for f in findings):
         findings.extend(_merged_findings(spec, version))
     return findings
